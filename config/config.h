@@ -1,0 +1,92 @@
+// The daemon's configuration: plain structs (defaults in the member initialisers, which
+// the reference documentation reads), and the loader that fills them from
+// ghl-syncd.yaml plus the mapping files in `mappings_dir`.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/diagnostics.h"
+#include "config/schema.h"
+#include "core/secret.h"
+
+namespace ghl::config {
+
+using namespace std::chrono_literals;
+
+struct LocationConfig {
+  std::string id;
+  std::string name;
+  Secret token;  // Private Integration Token of the sub-account
+};
+
+struct GhlConfig {
+  std::string base_url = "https://services.leadconnectorhq.com";
+  std::chrono::milliseconds request_timeout = 30s;
+  std::vector<LocationConfig> locations;
+};
+
+struct StateConfig {
+  std::filesystem::path path = "/var/lib/ghl-syncd/state.db";
+  std::chrono::milliseconds busy_timeout = 5s;
+};
+
+struct HttpConfig {
+  ListenAddress listen{"127.0.0.1", 9464};
+};
+
+struct LoggingConfig {
+  std::string level = "info";
+  std::string format = "auto";
+};
+
+struct DaemonConfig {
+  std::chrono::milliseconds drain_timeout = 30s;
+};
+
+struct ConnectorConfig {
+  std::string name;  // the key under `connectors:`
+  std::string type;
+};
+
+// One mapping file, parsed as YAML. Its contents are checked by the mapping module.
+struct MappingFile {
+  std::filesystem::path path;
+  std::string name;  // file name without extension: the sync's name
+  YAML::Node root;
+};
+
+struct Config {
+  GhlConfig ghl;
+  StateConfig state;
+  HttpConfig http;
+  LoggingConfig logging;
+  DaemonConfig daemon;
+  std::map<std::string, ConnectorConfig> connectors;
+  std::filesystem::path mappings_dir = "mappings";
+
+  std::filesystem::path source;       // the file this was loaded from
+  std::vector<MappingFile> mappings;  // sorted by file name
+};
+
+struct LoadResult {
+  std::shared_ptr<const Config> config;  // null when there are errors
+  Diagnostics errors;                    // every problem found, in file order
+};
+
+// Loads and validates `path` and every *.yaml / *.yml file in its mappings_dir.
+// Relative paths in the file are relative to the file's own directory.
+LoadResult Load(const std::filesystem::path& path, const EnvLookup& env = ProcessEnv());
+
+// The configuration reference as a Markdown table, generated from the schema tables.
+std::string ReferenceMarkdown();
+
+}  // namespace ghl::config

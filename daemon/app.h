@@ -1,0 +1,63 @@
+// App: the composition root. It wires configuration, state store, HTTP listener,
+// signals and systemd together, and owns the process lifecycle:
+//
+//   start:    open state (migrate, integrity check), bind listener, READY=1
+//   SIGHUP:   load + validate config and mappings; swap on success, keep old on failure
+//   SIGTERM:  STOPPING=1, refuse new work, drain in-flight work (bounded), flush state,
+//             exit 0
+//
+// It does no domain work itself.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "daemon/http_server.h"
+#include "daemon/metrics.h"
+#include "daemon/systemd_notify.h"
+#include "daemon/work_tracker.h"
+#include "state/state_store.h"
+
+namespace ghl::daemon {
+
+// Exit codes: 0 clean stop; 1 a runtime failure (state, listener); 78 (EX_CONFIG) bad
+// configuration, which the unit's RestartPreventExitStatus= keeps from restart loops.
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitConfig = 78;
+
+class App {
+ public:
+  App(std::filesystem::path config_path, std::shared_ptr<const config::Config> config);
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // Runs until SIGTERM/SIGINT; returns the process exit code.
+  int Run();
+
+ private:
+  void WaitForSignal();
+  void LogLocations() const;
+  void Reload();
+  void Shutdown(const std::string& why);
+  Response Handle(const Request& req);
+  std::string Summary() const;
+  bool Ready(std::string* why) const;
+
+  std::filesystem::path config_path_;
+  std::shared_ptr<const config::Config> config_;
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+  Metrics metrics_;
+  SystemdNotifier notifier_;
+  WorkTracker work_;
+  std::unique_ptr<state::StateStore> store_;
+  std::unique_ptr<HttpServer> http_;
+  bool stopping_ = false;
+};
+
+}  // namespace ghl::daemon

@@ -1,0 +1,175 @@
+#include "daemon/http_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <list>
+
+namespace ghl::daemon {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+class Session;
+
+}  // namespace
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(asio::io_context& io, Options o, Handler h)
+      : acceptor(io), options(std::move(o)), handler(std::move(h)) {}
+  void Accept();
+
+  tcp::acceptor acceptor;
+  Options options;
+  Handler handler;
+  std::list<std::weak_ptr<Session>> sessions;
+  bool stopped = false;
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<HttpServer::Impl> server)
+      : stream_(std::move(socket)), server_(std::move(server)) {}
+
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(server_->options.body_limit);
+    stream_.expires_after(server_->options.read_timeout);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+ private:
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      Request req;
+      req.version(11);
+      auto res = TextResponse(req, http::status::payload_too_large, "request body too large\n");
+      res.keep_alive(false);
+      return Write(std::move(res));
+    }
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted) {
+      return Close();
+    }
+    if (ec) {
+      spdlog::debug("http: dropping connection: {}", ec.message());
+      return Close();
+    }
+    Request req = parser_->release();
+    Response res;
+    try {
+      res = server_->handler(req);
+    } catch (const std::exception& e) {
+      spdlog::error("http: handler failed for {}: {}", std::string(req.target()), e.what());
+      res = TextResponse(req, http::status::internal_server_error, "internal error\n");
+    }
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    Write(std::move(res));
+  }
+
+  void Write(Response res) {
+    response_ = std::make_shared<Response>(std::move(res));
+    http::async_write(stream_, *response_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec || !self->response_->keep_alive() || self->server_->stopped) {
+                          return self->Close();
+                        }
+                        self->Read();
+                      });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<Response> response_;
+  std::shared_ptr<HttpServer::Impl> server_;
+};
+
+}  // namespace
+
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+    if (self->stopped) return;
+    if (!ec) {
+      auto session = std::make_shared<Session>(std::move(socket), self);
+      self->sessions.remove_if([](const auto& w) { return w.expired(); });
+      self->sessions.push_back(session);
+      session->Read();
+    } else {
+      spdlog::warn("http: accept failed: {}", ec.message());
+    }
+    self->Accept();
+  });
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(asio::io_context& io, Options options,
+                                                      Handler handler) {
+  const std::string where = options.listen.ToString();
+  beast::error_code ec;
+  auto address = asio::ip::make_address(options.listen.host, ec);
+  if (ec) {
+    return Error{"cannot listen on " + where + ": '" + options.listen.host +
+                 "' is not an IP address (use 127.0.0.1, 0.0.0.0 or ::1)"};
+  }
+  auto impl = std::make_shared<Impl>(io, std::move(options), std::move(handler));
+  const tcp::endpoint endpoint(address, impl->options.listen.port);
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    std::string hint;
+    if (ec == asio::error::address_in_use) hint = "; another process holds it: stop it or change";
+    if (ec == asio::error::access_denied) hint = "; ports below 1024 need privileges: change";
+    if (!hint.empty()) hint += " the listen address";
+    return Error{"cannot listen on " + where + ": " + ec.message() + hint};
+  }
+  impl->Accept();
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+uint16_t HttpServer::port() const {
+  beast::error_code ec;
+  return impl_->acceptor.local_endpoint(ec).port();
+}
+
+void HttpServer::Stop() {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
+  for (auto& weak : impl_->sessions) {
+    if (auto s = weak.lock()) s->Close();
+  }
+  impl_->sessions.clear();
+}
+
+Response TextResponse(const Request& req, http::status status, std::string body,
+                      const char* content_type) {
+  Response res{status, req.version()};
+  res.set(http::field::server, "ghl-syncd");
+  res.set(http::field::content_type, content_type);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace ghl::daemon

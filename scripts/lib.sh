@@ -1,0 +1,47 @@
+# Shared by scripts/demo.sh and scripts/test.sh: install what is missing, configure, build.
+# Sourced, not run.
+
+# Debian 12 packages the build needs.
+GHL_BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config git
+  libboost-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev
+  libsqlite3-dev libsystemd-dev)
+# ... and what the test suite needs on top (format check, unit verification, HTTP client).
+GHL_TEST_PACKAGES=(libgtest-dev libgmock-dev libcurl4-openssl-dev clang-format sqlite3 systemd)
+
+ghl_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# ghl_ensure_packages PKG...: apt-get installs the packages that are not installed yet.
+# Works as root and, for other users, through sudo. Does nothing when all are present.
+ghl_ensure_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+      missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  ghl_log "installing ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
+
+# ghl_build PRESET [TARGET...]: configures (once) and builds with the CMake preset.
+ghl_build() {
+  local preset=$1
+  shift
+  local dir=build
+  [ "$preset" != default ] && dir=build-$preset
+  if [ ! -f "$dir/CMakeCache.txt" ]; then
+    ghl_log "configuring $dir ($preset)"
+    cmake --preset "$preset" >/dev/null
+  fi
+  ghl_log "building $dir"
+  local targets=()
+  for t in "$@"; do targets+=(--target "$t"); done
+  cmake --build "$dir" -j "$(nproc)" "${targets[@]}"
+}

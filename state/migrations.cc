@@ -1,0 +1,92 @@
+#include "state/migrations.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace ghl::state {
+
+const std::vector<Migration>& BuiltinMigrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "create meta table",
+       "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+       "INSERT INTO meta (key, value) VALUES ('created_at', :now), "
+       "('schema_origin', 'ghl-syncd');"},
+  };
+  return kMigrations;
+}
+
+Result<void> ValidateMigrations(const std::vector<Migration>& migrations) {
+  for (std::size_t i = 0; i < migrations.size(); ++i) {
+    const int expected = static_cast<int>(i) + 1;
+    if (migrations[i].version != expected) {
+      return Error{fmt::format(
+          "schema migration list is invalid: entry {} (\"{}\") has version {}, expected {}", i,
+          migrations[i].name, migrations[i].version, expected)};
+    }
+  }
+  return Ok();
+}
+
+Result<int> CheckSchemaVersion(sqlite::Db& db, const std::vector<Migration>& migrations) {
+  Result<std::int64_t> version = db.QueryInt64("PRAGMA user_version");
+  if (!version) return version.error();
+  const int newest = migrations.empty() ? 0 : migrations.back().version;
+  if (*version > newest) {
+    return Error{fmt::format(
+        "state file {} has schema version {} but this ghl-syncd knows only up to {}; upgrade "
+        "ghl-syncd or restore a backup made by this version",
+        db.path().string(), *version, newest)};
+  }
+  return static_cast<int>(*version);
+}
+
+Result<int> ApplyMigrations(sqlite::Db& db, const std::vector<Migration>& migrations,
+                            const Clock& clock) {
+  Result<int> current = CheckSchemaVersion(db, migrations);
+  if (!current) return current;
+  int version = *current;
+  const std::string now = FormatUtcIso8601(clock.Now());
+  for (const Migration& migration : migrations) {
+    if (migration.version <= version) continue;
+    bool applied = false;
+    Result<void> done = db.Transaction([&]() -> Result<void> {
+      // Read again under the write lock: another process may have migrated meanwhile.
+      Result<int> locked = CheckSchemaVersion(db, migrations);
+      if (!locked) return locked.error();
+      version = *locked;
+      if (migration.version <= version) return Ok();
+      if (auto run = db.Exec(migration.sql, {{":now", now}}); !run) return run;
+      if (auto bump = db.Exec(fmt::format("PRAGMA user_version = {}", migration.version)); !bump) {
+        return bump;
+      }
+      applied = true;
+      return Ok();
+    });
+    if (!done) {
+      return Error{fmt::format("schema migration {} ({}) failed and was rolled back: {}",
+                               migration.version, migration.name, done.error().message)};
+    }
+    if (applied) {
+      version = migration.version;
+      spdlog::info("state file {}: applied schema migration {} ({})", db.path().string(),
+                   migration.version, migration.name);
+    }
+  }
+  return version;
+}
+
+std::string FormatUtcIso8601(Clock::TimePoint time) {
+  using namespace std::chrono;
+  const auto secs = floor<seconds>(time);
+  const auto day = floor<days>(secs);
+  const year_month_day date{day};
+  const hh_mm_ss clock_time{secs - day};
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                     clock_time.hours().count(), clock_time.minutes().count(),
+                     clock_time.seconds().count());
+}
+
+}  // namespace ghl::state
