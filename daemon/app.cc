@@ -52,8 +52,9 @@ int App::Run() {
   // The listener first: a port in use fails before the state file is touched. No request
   // is served before io_.run(), so nobody sees the store half-open.
 
-  auto http = HttpServer::Start(io_, {.listen = config_->http.listen},
-                                [this](const Request& req) { return Handle(req); });
+  auto http =
+      HttpServer::Start(io_, {.host = config_->http.listen.host, .port = config_->http.listen.port},
+                        [this](const Request& req) { return Handle(req); });
   if (!http.ok()) {
     spdlog::error("{} (http.listen in {})", http.error().message, config_path_.string());
     return kExitFailure;
@@ -173,20 +174,20 @@ bool App::Ready(std::string* why) const {
 Response App::Handle(const Request& req) {
   const std::string target(req.target().substr(0, req.target().find('?')));
   const bool known = target == "/metrics" || target == "/healthz" || target == "/readyz";
-  if (!known) return TextResponse(req, http::status::not_found, "not found\n");
+  if (!known) return http_server::TextResponse(req, http::status::not_found, "not found\n");
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
-    auto res = TextResponse(req, http::status::method_not_allowed, "use GET\n");
+    auto res = http_server::TextResponse(req, http::status::method_not_allowed, "use GET\n");
     res.set(http::field::allow, "GET, HEAD");
     return res;
   }
   if (target == "/metrics") {
-    return TextResponse(req, http::status::ok, metrics_.Serialize(),
-                        "text/plain; version=0.0.4; charset=utf-8");
+    return http_server::TextResponse(req, http::status::ok, metrics_.Serialize(),
+                                     "text/plain; version=0.0.4; charset=utf-8");
   }
-  if (target == "/healthz") return TextResponse(req, http::status::ok, "ok\n");
+  if (target == "/healthz") return http_server::TextResponse(req, http::status::ok, "ok\n");
   std::string why;
-  if (Ready(&why)) return TextResponse(req, http::status::ok, "ready\n");
-  return TextResponse(req, http::status::service_unavailable, "not ready:\n" + why);
+  if (Ready(&why)) return http_server::TextResponse(req, http::status::ok, "ready\n");
+  return http_server::TextResponse(req, http::status::service_unavailable, "not ready:\n" + why);
 }
 
 }  // namespace ghl::daemon

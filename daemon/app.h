@@ -16,13 +16,18 @@
 #include <string>
 
 #include "config/config.h"
-#include "daemon/http_server.h"
+#include "core/http_server.h"
 #include "daemon/metrics.h"
 #include "daemon/systemd_notify.h"
 #include "daemon/work_tracker.h"
 #include "state/state_store.h"
 
 namespace ghl::daemon {
+
+using http_server::HttpServer;
+using http_server::Request;
+using http_server::Response;
+namespace http = http_server::http;
 
 // Exit codes: 0 clean stop; 1 a runtime failure (state, listener); 78 (EX_CONFIG) bad
 // configuration, which the unit's RestartPreventExitStatus= keeps from restart loops.

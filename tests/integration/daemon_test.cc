@@ -8,7 +8,7 @@
 
 #include <regex>
 
-#include "tests/support/http_get.h"
+#include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 

@@ -12,21 +12,32 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
-#include "config/schema.h"
 #include "core/result.h"
 
-namespace ghl::daemon {
+namespace ghl::http_server {
 
 namespace http = boost::beast::http;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
+// Answers one request: Send() a response, or Reset() to drop the connection without one.
+// Either may be called later (after a timer, say), but once, on the io_context's thread.
+class Responder {
+ public:
+  virtual ~Responder() = default;
+  virtual void Send(Response response) = 0;
+  virtual void Reset() = 0;
+};
+
 class HttpServer {
  public:
   using Handler = std::function<Response(const Request&)>;
+  using AsyncHandler = std::function<void(Request&&, std::shared_ptr<Responder>)>;
   struct Options {
-    config::ListenAddress listen;
+    std::string host = "127.0.0.1";
+    uint16_t port = 0;
     size_t body_limit = 1 << 20;
     std::chrono::milliseconds read_timeout = std::chrono::seconds(10);
   };
@@ -35,6 +46,8 @@ class HttpServer {
   // or already in use.
   static Result<std::unique_ptr<HttpServer>> Start(boost::asio::io_context& io, Options options,
                                                    Handler handler);
+  static Result<std::unique_ptr<HttpServer>> StartAsync(boost::asio::io_context& io,
+                                                        Options options, AsyncHandler handler);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -55,4 +68,4 @@ class HttpServer {
 Response TextResponse(const Request& req, http::status status, std::string body,
                       const char* content_type = "text/plain; charset=utf-8");
 
-}  // namespace ghl::daemon
+}  // namespace ghl::http_server

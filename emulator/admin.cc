@@ -1,0 +1,322 @@
+// The admin API under /_emulator/: seed, act as a GHL user, inspect, reset, faults.
+// Documented in README.md ("ghl-emulator"). No token, no rate limit, not logged.
+#include <algorithm>
+
+#include "emulator/emulator.h"
+
+namespace ghl::emulator {
+namespace {
+
+Reply Ok(const Json& body) { return JsonReply(200, body); }
+
+Json LocationJson(const Location& l, const std::string& token, Alloc& a) {
+  Json o(rapidjson::kObjectType);
+  o.AddMember("id", Str(l.id, a), a);
+  o.AddMember("name", Str(l.name, a), a);
+  o.AddMember("companyId", Str(l.company_id, a), a);
+  o.AddMember("allowDuplicateContact", l.allow_duplicate_contact, a);
+  Json prio(rapidjson::kArrayType);
+  for (const auto& p : l.duplicate_priority) prio.PushBack(Str(p, a), a);
+  o.AddMember("duplicatePriority", prio, a);
+  o.AddMember("token", Str(token, a), a);
+  return o;
+}
+
+Json Ids(const Collection& c, Alloc& a) {
+  Json arr(rapidjson::kArrayType);
+  for (const auto& [id, rec] : c.all()) arr.PushBack(Json(rec.doc, a), a);
+  return arr;
+}
+
+Reply Info(Call& c) {
+  Emulator& emu = c.emu;
+  JsonDoc d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  Json locs(rapidjson::kArrayType);
+  for (const auto& [id, loc] : emu.world().locations) {
+    std::string token;
+    for (const auto& [t, info] : emu.world().tokens) {
+      if (info.kind == Token::Kind::kPrivateIntegration && info.location_id == id) token = t;
+    }
+    locs.PushBack(LocationJson(loc, token, a), a);
+  }
+  d.AddMember("locations", locs, a);
+  d.AddMember("users", Ids(emu.world().users, a), a);
+  d.AddMember("pipelines", Ids(emu.world().pipelines, a), a);
+  d.AddMember("calendars", Ids(emu.world().calendars, a), a);
+  d.AddMember("customFields", Ids(emu.world().custom_fields, a), a);
+  Json keys(rapidjson::kObjectType);
+  if (auto* sink = emu.webhook_sink()) {
+    keys.AddMember("ed25519", Str(sink->Ed25519PublicKeyPem(), a), a);
+    keys.AddMember("rsa", Str(sink->RsaPublicKeyPem(), a), a);
+  }
+  d.AddMember("webhookPublicKeys", keys, a);
+  return Ok(d);
+}
+
+Reply GetConfig(Call& c) {
+  const auto& o = c.emu.options();
+  const auto& l = c.emu.limiter().limits();
+  JsonDoc d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  Json rl(rapidjson::kObjectType);
+  rl.AddMember("enabled", l.enabled, a);
+  rl.AddMember("burst", l.burst, a);
+  rl.AddMember("intervalMs", static_cast<int64_t>(l.interval.count()), a);
+  rl.AddMember("daily", l.daily, a);
+  d.AddMember("rateLimit", rl, a);
+  d.AddMember("searchLagMs", o.search_lag_ms, a);
+  d.AddMember("accessTokenTtlS", o.access_token_ttl_s, a);
+  return Ok(d);
+}
+
+Reply PutConfig(Call& c) {
+  std::optional<Reply> err;
+  JsonDoc* body = c.Body(&err);
+  if (!body) return *err;
+  auto& o = c.emu.mutable_options();
+  if (const Json* rl = GetObject(*body, "rateLimit")) {
+    RateLimits l = c.emu.limiter().limits();
+    if (auto v = GetBool(*rl, "enabled")) l.enabled = *v;
+    if (auto v = GetNumber(*rl, "burst")) l.burst = static_cast<int64_t>(*v);
+    if (auto v = GetNumber(*rl, "intervalMs")) l.interval = std::chrono::milliseconds(int64_t(*v));
+    if (auto v = GetNumber(*rl, "daily")) l.daily = static_cast<int64_t>(*v);
+    c.emu.limiter().set_limits(l);
+    o.limits = l;
+  }
+  if (auto v = GetNumber(*body, "searchLagMs")) o.search_lag_ms = static_cast<int64_t>(*v);
+  if (auto v = GetNumber(*body, "accessTokenTtlS")) o.access_token_ttl_s = static_cast<int64_t>(*v);
+  return GetConfig(c);
+}
+
+Reply GetFaults(Call& c) {
+  const Faults& f = c.emu.faults();
+  JsonDoc d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("errorRate", f.error_rate, a);
+  d.AddMember("resetRate", f.reset_rate, a);
+  d.AddMember("timeoutRate", f.timeout_rate, a);
+  d.AddMember("timeoutMs", f.timeout_ms, a);
+  d.AddMember("latencyMs", f.latency_ms, a);
+  Json tokens(rapidjson::kArrayType);
+  for (const auto& t : f.unauthorized_tokens) tokens.PushBack(Str(t, a), a);
+  d.AddMember("unauthorizedTokens", tokens, a);
+  d.AddMember("webhookDropRate", f.webhook_drop_rate, a);
+  d.AddMember("webhookDuplicateRate", f.webhook_duplicate_rate, a);
+  d.AddMember("webhookReorder", f.webhook_reorder, a);
+  d.AddMember("webhookDelayMs", f.webhook_delay_ms, a);
+  return Ok(d);
+}
+
+// PUT replaces the fault settings with the body (absent keys reset to "no fault").
+Reply PutFaults(Call& c) {
+  std::optional<Reply> err;
+  JsonDoc* body = c.Body(&err);
+  if (!body) return *err;
+  Faults f;
+  f.error_rate = GetNumber(*body, "errorRate").value_or(0);
+  f.reset_rate = GetNumber(*body, "resetRate").value_or(0);
+  f.timeout_rate = GetNumber(*body, "timeoutRate").value_or(0);
+  f.timeout_ms = static_cast<int64_t>(GetNumber(*body, "timeoutMs").value_or(30'000));
+  f.latency_ms = static_cast<int64_t>(GetNumber(*body, "latencyMs").value_or(0));
+  if (const Json* tokens = GetArray(*body, "unauthorizedTokens")) {
+    for (const auto& t : tokens->GetArray()) {
+      if (t.IsString()) f.unauthorized_tokens.insert(t.GetString());
+    }
+  }
+  f.webhook_drop_rate = GetNumber(*body, "webhookDropRate").value_or(0);
+  f.webhook_duplicate_rate = GetNumber(*body, "webhookDuplicateRate").value_or(0);
+  f.webhook_reorder = GetBool(*body, "webhookReorder").value_or(false);
+  f.webhook_delay_ms = static_cast<int64_t>(GetNumber(*body, "webhookDelayMs").value_or(0));
+  for (double rate : {f.error_rate, f.reset_rate, f.timeout_rate, f.webhook_drop_rate,
+                      f.webhook_duplicate_rate}) {
+    if (rate < 0 || rate > 1) return Unprocessable({"rates are shares between 0 and 1"});
+  }
+  c.emu.faults() = f;
+  c.emu.ApplyFaults();
+  return GetFaults(c);
+}
+
+Reply Requests(Call& c) {
+  const int64_t since = std::atoll(c.Query("sinceMs").value_or("0").c_str());
+  JsonDoc d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  Json arr(rapidjson::kArrayType);
+  for (const auto& e : c.emu.request_log()) {
+    if (e.at_ms < since) continue;
+    Json o(rapidjson::kObjectType);
+    o.AddMember("atMs", e.at_ms, a);
+    o.AddMember("method", Str(e.method, a), a);
+    o.AddMember("path", Str(e.path, a), a);
+    o.AddMember("status", e.status, a);
+    o.AddMember("rateKey", Str(e.rate_key, a), a);
+    o.AddMember("locationId", Str(e.location_id, a), a);
+    arr.PushBack(o, a);
+  }
+  d.AddMember("requests", arr, a);
+  return Ok(d);
+}
+
+// The most requests any rate key had admitted (status other than 429) within one
+// sliding window: what a test compares with the burst limit.
+Reply MaxWindow(Call& c) {
+  const int64_t window =
+      std::atoll(c.Query("windowMs")
+                     .value_or(std::to_string(c.emu.limiter().limits().interval.count()))
+                     .c_str());
+  std::map<std::string, std::vector<int64_t>> by_key;
+  for (const auto& e : c.emu.request_log()) {
+    if (!e.rate_key.empty() && e.status != 429) by_key[e.rate_key].push_back(e.at_ms);
+  }
+  JsonDoc d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  Json keys(rapidjson::kObjectType);
+  int64_t overall = 0;
+  for (auto& [key, times] : by_key) {
+    std::sort(times.begin(), times.end());
+    int64_t best = 0;
+    size_t lo = 0;
+    for (size_t hi = 0; hi < times.size(); ++hi) {
+      while (times[hi] - times[lo] >= window) ++lo;
+      best = std::max<int64_t>(best, static_cast<int64_t>(hi - lo + 1));
+    }
+    keys.AddMember(Str(key, a), Json(best), a);
+    overall = std::max(overall, best);
+  }
+  d.AddMember("windowMs", window, a);
+  d.AddMember("max", overall, a);
+  d.AddMember("byKey", keys, a);
+  return Ok(d);
+}
+
+Reply ClearRequests(Call& c) {
+  c.emu.request_log().clear();
+  c.emu.limiter().Reset();
+  JsonDoc d(rapidjson::kObjectType);
+  return Ok(d);
+}
+
+Reply Events(Call& c) {
+  const size_t since = static_cast<size_t>(std::atoll(c.Query("since").value_or("0").c_str()));
+  JsonDoc d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  Json arr(rapidjson::kArrayType);
+  const auto& events = c.emu.events();
+  for (size_t i = since; i < events.size(); ++i) arr.PushBack(Json(events[i], a), a);
+  d.AddMember("events", arr, a);
+  d.AddMember("next", static_cast<uint64_t>(events.size()), a);
+  return Ok(d);
+}
+
+Reply State(Call& c) {
+  World& w = c.emu.world();
+  const auto object = c.Query("object").value_or("contacts");
+  const auto location = c.Query("locationId").value_or("");
+  const std::map<std::string, Collection*> collections = {{"contacts", &w.contacts},
+                                                          {"opportunities", &w.opportunities},
+                                                          {"appointments", &w.appointments},
+                                                          {"customFields", &w.custom_fields},
+                                                          {"pipelines", &w.pipelines},
+                                                          {"calendars", &w.calendars},
+                                                          {"users", &w.users}};
+  auto it = collections.find(object);
+  if (it == collections.end()) return NotFound("unknown object " + object);
+  JsonDoc d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  Json arr(rapidjson::kArrayType);
+  for (const auto& [id, rec] : it->second->all()) {
+    if (location.empty() || rec.location_id == location) arr.PushBack(Json(rec.doc, a), a);
+  }
+  d.AddMember(Str(object, a), arr, a);
+  return Ok(d);
+}
+
+Reply AddLocation(Call& c) {
+  std::optional<Reply> err;
+  JsonDoc* body = c.Body(&err);
+  if (!body) return *err;
+  Emulator& emu = c.emu;
+  Location loc;
+  loc.id = GetString(*body, "id").value_or(emu.NewId());
+  if (emu.world().FindLocation(loc.id)) return BadRequest("location " + loc.id + " exists");
+  loc.name = GetString(*body, "name").value_or("Location " + loc.id);
+  loc.company_id = GetString(*body, "companyId").value_or("company-default");
+  loc.allow_duplicate_contact = GetBool(*body, "allowDuplicateContact").value_or(false);
+  if (const Json* prio = GetArray(*body, "duplicatePriority")) {
+    loc.duplicate_priority.clear();
+    for (const auto& p : prio->GetArray()) {
+      if (p.IsString()) loc.duplicate_priority.emplace_back(p.GetString());
+    }
+  }
+  const std::string token = GetString(*body, "token").value_or("pit-" + emu.NewId(32));
+  Token t;
+  t.location_id = loc.id;
+  t.company_id = loc.company_id;
+  emu.world().tokens[token] = t;
+  emu.world().locations[loc.id] = loc;
+  JsonDoc d(rapidjson::kObjectType);
+  d.AddMember("location", LocationJson(loc, token, d.GetAllocator()), d.GetAllocator());
+  return JsonReply(201, d);
+}
+
+// N generated contacts, deterministic under the seed; no webhooks (a bulk import).
+Reply GenerateContacts(Call& c) {
+  std::optional<Reply> err;
+  JsonDoc* body = c.Body(&err);
+  if (!body) return *err;
+  const std::string location = c.path["locationId"];
+  if (!c.emu.world().FindLocation(location)) return NotFound("unknown location " + location);
+  const int64_t count = static_cast<int64_t>(GetNumber(*body, "count").value_or(0));
+  if (count < 0 || count > 5'000'000) return Unprocessable({"count must be 0..5000000"});
+  static const char* kFirst[] = {"Ada", "Grace",   "Alan",   "Edsger", "Barbara",
+                                 "Ken", "Frances", "Donald", "Radia",  "Niklaus"};
+  static const char* kLast[] = {"Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov",
+                                "Thompson", "Allen",  "Knuth",  "Perlman",  "Wirth"};
+  Emulator& emu = c.emu;
+  const size_t before = emu.world().contacts.size();
+  for (int64_t i = 0; i < count; ++i) {
+    const std::string n = std::to_string(before + static_cast<size_t>(i));
+    JsonDoc fields(rapidjson::kObjectType);
+    auto& a = fields.GetAllocator();
+    fields.AddMember("locationId", Str(location, a), a);
+    fields.AddMember("firstName", Str(kFirst[(before + i) % 10], a), a);
+    fields.AddMember("lastName", Str(kLast[(before + i) / 10 % 10], a), a);
+    fields.AddMember("email", Str("contact" + n + "@example.com", a), a);
+    char phone[32];
+    std::snprintf(phone, sizeof(phone), "+1555%07lld", static_cast<long long>(before + i));
+    fields.AddMember("phone", Str(phone, a), a);
+    const Reply r = emu.ActAsUser(http::verb::post, "/contacts/", Dump(fields), /*webhooks=*/false);
+    if (r.status != 201) return r;
+  }
+  JsonDoc d(rapidjson::kObjectType);
+  d.AddMember("created", count, d.GetAllocator());
+  return JsonReply(201, d);
+}
+
+}  // namespace
+
+void RegisterAdminRoutes(Router& r) {
+  using http::verb;
+  const Access admin = Access::kAdmin;
+  r.Add(verb::get, "/_emulator/info", nullptr, admin, Info);
+  r.Add(verb::get, "/_emulator/config", nullptr, admin, GetConfig);
+  r.Add(verb::put, "/_emulator/config", nullptr, admin, PutConfig);
+  r.Add(verb::get, "/_emulator/faults", nullptr, admin, GetFaults);
+  r.Add(verb::put, "/_emulator/faults", nullptr, admin, PutFaults);
+  r.Add(verb::get, "/_emulator/requests", nullptr, admin, Requests);
+  r.Add(verb::delete_, "/_emulator/requests", nullptr, admin, ClearRequests);
+  r.Add(verb::get, "/_emulator/requests/max-window", nullptr, admin, MaxWindow);
+  r.Add(verb::get, "/_emulator/webhooks", nullptr, admin, Events);
+  r.Add(verb::get, "/_emulator/state", nullptr, admin, State);
+  r.Add(verb::post, "/_emulator/locations", nullptr, admin, AddLocation);
+  r.Add(verb::post, "/_emulator/locations/{locationId}/contacts/generate", nullptr, admin,
+        GenerateContacts);
+  r.Add(verb::post, "/_emulator/reset", nullptr, admin, [](Call& c) {
+    c.emu.Reset();
+    std::string summary = c.emu.SeedDefault();
+    (void)summary;
+    return Info(c);
+  });
+}
+
+}  // namespace ghl::emulator

@@ -1,0 +1,104 @@
+// World: everything the emulator knows: locations, tokens, and the records of each
+// object, with the search view that lags behind writes the way GHL's search index does.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "emulator/json.h"
+
+namespace ghl::emulator {
+
+struct Location {
+  std::string id;
+  std::string name;
+  std::string company_id;
+  std::string timezone = "UTC";
+  // The "Allow Duplicate Contact" setting: when false, create refuses a contact whose
+  // email or phone matches another, and upsert matches on `duplicate_priority` order.
+  bool allow_duplicate_contact = false;
+  std::vector<std::string> duplicate_priority = {"email", "phone"};
+};
+
+struct Token {
+  enum class Kind { kPrivateIntegration, kLocationOAuth, kCompanyOAuth };
+  Kind kind = Kind::kPrivateIntegration;
+  std::string location_id;    // for location tokens
+  std::string company_id;     // for company (agency) tokens, and the location's company
+  std::string client_id;      // OAuth app; empty for PITs
+  int64_t expires_at_ms = 0;  // 0: never (PITs)
+  bool revoked = false;
+
+  // The rate-limit resource: (app or token, location or company), as GHL counts.
+  std::string RateKey() const;
+};
+
+struct Record {
+  std::string id;
+  std::string location_id;
+  JsonDoc doc;  // the record as GET returns it
+  int64_t added_ms = 0;
+  int64_t updated_ms = 0;
+};
+
+// Records of one object type, plus the lagged view that search endpoints read.
+class Collection {
+ public:
+  Record* Find(const std::string& id);
+  const Record* Find(const std::string& id) const;
+  Record& Put(Record record, int64_t now_ms, int64_t lag_ms);
+  // Call after changing a record in place, so search sees the change after the lag.
+  void Touched(const Record& record, int64_t now_ms, int64_t lag_ms);
+  bool Erase(const std::string& id, int64_t now_ms, int64_t lag_ms);
+  const std::map<std::string, Record>& all() const { return records_; }
+  size_t size() const { return records_.size(); }
+  void Clear();
+
+  // The records search can see at `now_ms`: each as it was `lag_ms` ago.
+  using View = std::map<std::string, std::shared_ptr<const JsonDoc>>;
+  const View& SearchView(int64_t now_ms);
+
+ private:
+  struct Pending {
+    int64_t visible_at_ms;
+    std::string id;
+    std::shared_ptr<const JsonDoc> doc;  // null: deleted
+  };
+  void Publish(const std::string& id, std::shared_ptr<const JsonDoc> doc, int64_t at_ms);
+
+  std::map<std::string, Record> records_;
+  View visible_;
+  std::deque<Pending> pending_;
+};
+
+// GHL-looking ids (20 letters and digits), deterministic under a seed.
+class IdGenerator {
+ public:
+  explicit IdGenerator(uint64_t seed) : rng_(seed) {}
+  std::string Next(size_t length = 20);
+  void Reseed(uint64_t seed) { rng_.seed(seed); }
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+struct World {
+  std::map<std::string, Location> locations;
+  std::map<std::string, Token> tokens;  // by bearer token
+  Collection users;
+  Collection contacts;
+  Collection custom_fields;  // definitions, with `model` contact or opportunity
+  Collection pipelines;
+  Collection opportunities;
+  Collection calendars;
+  Collection appointments;
+
+  const Location* FindLocation(const std::string& id) const;
+};
+
+}  // namespace ghl::emulator

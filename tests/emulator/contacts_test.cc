@@ -1,0 +1,401 @@
+// ghl-emulator: contacts, the request pipeline (auth, Version, rate limit, faults) and
+// the admin API, driven over real HTTP.
+#include <gtest/gtest.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include "tests/support/emulator_process.h"
+
+namespace ghl {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::EmulatorProcess;
+using testing::Json;
+
+class EmulatorContacts : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    emu_ = new EmulatorProcess({"--search-lag-ms", "0", "--no-rate-limit"});
+  }
+  static void TearDownTestSuite() { delete emu_; }
+  void SetUp() override { ASSERT_TRUE(emu_->ok()) << emu_->startup_error(); }
+
+  std::string Loc() const { return emu_->location_id(); }
+  // Creates a contact and returns its id.
+  std::string Create(const std::string& fields) {
+    auto r =
+        emu_->Api("POST", "/contacts/",
+                  R"({"locationId":")" + Loc() + "\"" + (fields.empty() ? "" : ",") + fields + "}");
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto d = Json(r.body);
+    return d.HasMember("contact") ? d["contact"]["id"].GetString() : "";
+  }
+
+  static EmulatorProcess* emu_;
+};
+EmulatorProcess* EmulatorContacts::emu_ = nullptr;
+
+TEST_F(EmulatorContacts, CreateGetUpdateDeleteRoundTrip) {
+  const std::string id = Create(
+      R"("firstName":"Ada","lastName":"Lovelace","email":"Ada@Example.com","phone":"+15550001",)"
+      R"("tags":["vip","vip","math"],"customFields":[{"key":"pincode","field_value":"12345"}])");
+  ASSERT_FALSE(id.empty());
+
+  auto got = emu_->Api("GET", "/contacts/" + id);
+  ASSERT_EQ(got.status, 200) << got.body;
+  auto c = Json(got.body);
+  const auto& contact = c["contact"];
+  EXPECT_STREQ(contact["firstName"].GetString(), "Ada");
+  EXPECT_STREQ(contact["emailLowerCase"].GetString(), "ada@example.com");
+  EXPECT_STREQ(contact["fullNameLowerCase"].GetString(), "ada lovelace");
+  ASSERT_EQ(contact["tags"].Size(), 2u) << "tags are de-duplicated";
+  // Custom fields go in as {key, field_value} and come out as {id, value}.
+  ASSERT_EQ(contact["customFields"].Size(), 1u);
+  EXPECT_EQ(contact["customFields"][0].MemberCount(), 2u);
+  EXPECT_STREQ(contact["customFields"][0]["value"].GetString(), "12345");
+  const std::string added = contact["dateAdded"].GetString();
+  EXPECT_EQ(added, contact["dateUpdated"].GetString());
+
+  std::this_thread::sleep_for(5ms);
+  auto put = emu_->Api("PUT", "/contacts/" + id, R"({"lastName":"King","dnd":true})");
+  ASSERT_EQ(put.status, 200) << put.body;
+  auto u = Json(put.body);
+  EXPECT_TRUE(u["succeded"].GetBool());
+  EXPECT_STREQ(u["contact"]["lastName"].GetString(), "King");
+  EXPECT_TRUE(u["contact"]["dnd"].GetBool());
+  EXPECT_GT(std::string(u["contact"]["dateUpdated"].GetString()), added);
+
+  // A PUT that changes nothing leaves dateUpdated alone.
+  const std::string updated = u["contact"]["dateUpdated"].GetString();
+  auto same = Json(emu_->Api("PUT", "/contacts/" + id, R"({"lastName":"King"})").body);
+  EXPECT_EQ(updated, same["contact"]["dateUpdated"].GetString());
+
+  auto del = emu_->Api("DELETE", "/contacts/" + id);
+  EXPECT_EQ(del.status, 200);
+  EXPECT_EQ(del.body, R"({"succeded":true})");
+  EXPECT_EQ(emu_->Api("GET", "/contacts/" + id).status, 400) << "gone";
+}
+
+TEST_F(EmulatorContacts, ChangesFireTheDocumentedWebhookEvents) {
+  const auto next = Json(emu_->Admin("GET", "/webhooks").body)["next"].GetUint64();
+  const std::string id = Create(R"("firstName":"Grace","email":"grace@example.com")");
+  emu_->Api("PUT", "/contacts/" + id, R"({"firstName":"Grace B."})");
+  emu_->Api("POST", "/contacts/" + id + "/tags", R"({"tags":["navy"]})");
+  emu_->Api("DELETE", "/contacts/" + id);
+  auto events = Json(emu_->Admin("GET", "/webhooks?since=" + std::to_string(next)).body);
+  std::vector<std::string> types;
+  for (const auto& e : events["events"].GetArray()) {
+    types.emplace_back(e["type"].GetString());
+    EXPECT_STREQ(e["locationId"].GetString(), Loc().c_str());
+    EXPECT_STREQ(e["id"].GetString(), id.c_str());
+    EXPECT_FALSE(e.HasMember("dateUpdated")) << "contact webhooks carry no dateUpdated";
+  }
+  EXPECT_EQ(types, (std::vector<std::string>{"ContactCreate", "ContactUpdate", "ContactUpdate",
+                                             "ContactTagUpdate", "ContactDelete"}));
+}
+
+TEST_F(EmulatorContacts, DuplicatesAreRefusedAndUpsertMatchesByPriority) {
+  const std::string id = Create(R"("firstName":"Alan","email":"alan@example.com")");
+  auto dup = emu_->Api("POST", "/contacts/",
+                       R"({"locationId":")" + Loc() + R"(","email":"ALAN@example.com"})");
+  EXPECT_EQ(dup.status, 400);
+  EXPECT_NE(dup.body.find(R"("matchingField":"email")"), std::string::npos) << dup.body;
+  EXPECT_NE(dup.body.find(id), std::string::npos);
+
+  auto up = emu_->Api(
+      "POST", "/contacts/upsert",
+      R"({"locationId":")" + Loc() + R"(","email":"alan@example.com","lastName":"Turing"})");
+  ASSERT_EQ(up.status, 200) << up.body;
+  auto u = Json(up.body);
+  EXPECT_FALSE(u["new"].GetBool());
+  EXPECT_STREQ(u["contact"]["id"].GetString(), id.c_str());
+  EXPECT_STREQ(u["contact"]["lastName"].GetString(), "Turing");
+  EXPECT_TRUE(u.HasMember("traceId"));
+
+  auto fresh = Json(emu_->Api("POST", "/contacts/upsert",
+                              R"({"locationId":")" + Loc() + R"(","email":"new@example.com"})")
+                        .body);
+  EXPECT_TRUE(fresh["new"].GetBool());
+
+  auto found = Json(emu_->Api("GET", "/contacts/search/duplicate?locationId=" + Loc() +
+                                         "&email=alan%40example.com")
+                        .body);
+  ASSERT_TRUE(found["contact"].IsObject());
+  EXPECT_STREQ(found["contact"]["id"].GetString(), id.c_str());
+  auto none = Json(emu_->Api("GET", "/contacts/search/duplicate?locationId=" + Loc() +
+                                        "&email=nobody%40example.com")
+                       .body);
+  EXPECT_TRUE(none["contact"].IsNull());
+}
+
+TEST_F(EmulatorContacts, TagsAddAndRemoveWithABodyOnDelete) {
+  const std::string id = Create(R"("firstName":"Tag","tags":["a"])");
+  auto add = emu_->Api("POST", "/contacts/" + id + "/tags", R"({"tags":["b","c"]})");
+  EXPECT_EQ(add.status, 201);
+  EXPECT_EQ(add.body, R"({"tags":["a","b","c"]})");
+  auto rm = emu_->Api("DELETE", "/contacts/" + id + "/tags", R"({"tags":["a","c"]})");
+  EXPECT_EQ(rm.status, 200);
+  EXPECT_EQ(rm.body, R"({"tags":["b"]})");
+}
+
+TEST_F(EmulatorContacts, SearchFiltersSortsAndPagesWithSearchAfter) {
+  // A location of its own, so other tests' contacts do not interfere.
+  auto loc = Json(emu_->Admin("POST", "/locations", R"({"name":"search"})").body);
+  const std::string lid = loc["location"]["id"].GetString();
+  const std::string tok = loc["location"]["token"].GetString();
+  for (int i = 0; i < 25; ++i) {
+    const std::string tag = i % 2 ? "odd" : "even";
+    auto r = emu_->Api("POST", "/contacts/",
+                       R"({"locationId":")" + lid + R"(","firstName":"P)" + std::to_string(i) +
+                           R"(","email":"p)" + std::to_string(i) + R"(@example.com","tags":[")" +
+                           tag + R"("]})",
+                       "2021-07-28", tok);
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  auto search = [&](const std::string& extra) {
+    return emu_->Api("POST", "/contacts/search",
+                     R"({"locationId":")" + lid + R"(","pageLimit":10)" + extra + "}", "2021-07-28",
+                     tok);
+  };
+  auto odd = Json(search(R"(,"filters":[{"field":"tags","operator":"eq","value":"odd"}])").body);
+  EXPECT_EQ(odd["total"].GetInt(), 12);
+  auto either = Json(search(R"(,"filters":[{"group":"OR","filters":[)"
+                            R"({"field":"email","operator":"eq","value":"P3@example.com"},)"
+                            R"({"field":"email","operator":"eq","value":"p4@example.com"}]}])")
+                         .body);
+  EXPECT_EQ(either["total"].GetInt(), 2);
+  auto range = Json(search(R"(,"filters":[{"field":"dateAdded","operator":"range",)"
+                           R"("value":{"gte":0}}])")
+                        .body);
+  EXPECT_EQ(range["total"].GetInt(), 25);
+
+  // Walk everything with searchAfter, oldest first: 25 distinct contacts, in
+  // (dateAdded, id) order (contacts made in the same millisecond tie on dateAdded).
+  std::vector<std::pair<std::string, std::string>> seen;
+  std::string after;
+  for (int page = 0; page < 5; ++page) {
+    auto r = Json(search(R"(,"sort":[{"field":"dateAdded","direction":"asc"}])" +
+                         (after.empty() ? "" : R"(,"searchAfter":)" + after))
+                      .body);
+    const auto& list = r["contacts"];
+    if (list.Empty()) break;
+    for (const auto& c : list.GetArray()) {
+      seen.emplace_back(c["dateAdded"].GetString(), c["id"].GetString());
+    }
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    list[list.Size() - 1]["searchAfter"].Accept(w);
+    after = buf.GetString();
+  }
+  ASSERT_EQ(seen.size(), 25u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  const std::set<std::pair<std::string, std::string>> distinct(seen.begin(), seen.end());
+  EXPECT_EQ(distinct.size(), 25u);
+
+  auto too_big = emu_->Api("POST", "/contacts/search",
+                           R"({"locationId":")" + lid + R"(","pageLimit":501})", "2021-07-28", tok);
+  EXPECT_EQ(too_big.status, 422);
+  auto too_deep = search(R"(,"page":1001)");
+  EXPECT_EQ(too_deep.status, 400) << "page * pageLimit beyond 10,000";
+}
+
+TEST(EmulatorSearchLag, ChangesReachSearchOnlyAfterTheLag) {
+  EmulatorProcess emu({"--search-lag-ms", "700", "--no-rate-limit"});
+  ASSERT_TRUE(emu.ok()) << emu.startup_error();
+  auto created = emu.Api("POST", "/contacts/",
+                         R"({"locationId":")" + emu.location_id() + R"(","firstName":"Lag"})");
+  ASSERT_EQ(created.status, 201);
+  const std::string body = R"({"locationId":")" + emu.location_id() + R"(","pageLimit":10})";
+  EXPECT_EQ(Json(emu.Api("POST", "/contacts/search", body).body)["total"].GetInt(), 0)
+      << "not yet visible";
+  const std::string id = Json(created.body)["contact"]["id"].GetString();
+  EXPECT_EQ(emu.Api("GET", "/contacts/" + id).status, 200) << "but GET by id sees it at once";
+  std::this_thread::sleep_for(900ms);
+  EXPECT_EQ(Json(emu.Api("POST", "/contacts/search", body).body)["total"].GetInt(), 1);
+}
+
+TEST_F(EmulatorContacts, DeprecatedListPagesOldestFirst) {
+  auto loc = Json(emu_->Admin("POST", "/locations", R"({"name":"list"})").body);
+  const std::string lid = loc["location"]["id"].GetString();
+  const std::string tok = loc["location"]["token"].GetString();
+  ASSERT_EQ(
+      emu_->Admin("POST", "/locations/" + lid + "/contacts/generate", R"({"count":7})").status,
+      201);
+  std::set<std::string> ids;
+  std::string next = "/contacts/?locationId=" + lid + "&limit=3";
+  for (int i = 0; i < 5 && !next.empty(); ++i) {
+    auto r = Json(emu_->Api("GET", next, "", "2021-07-28", tok).body);
+    for (const auto& c : r["contacts"].GetArray()) ids.insert(c["id"].GetString());
+    next = r["meta"]["nextPageUrl"].IsString() ? r["meta"]["nextPageUrl"].GetString() : "";
+  }
+  EXPECT_EQ(ids.size(), 7u);
+}
+
+TEST_F(EmulatorContacts, BadRequestsGetGhlErrorShapes) {
+  auto bad_json = emu_->Api("POST", "/contacts/", R"({"locationId": )");
+  EXPECT_EQ(bad_json.status, 400);
+  EXPECT_NE(bad_json.body.find(R"("statusCode":400)"), std::string::npos) << bad_json.body;
+  EXPECT_NE(bad_json.body.find("JSON"), std::string::npos) << bad_json.body;
+
+  auto not_object = emu_->Api("POST", "/contacts/", "[1,2]");
+  EXPECT_EQ(not_object.status, 400);
+
+  auto unknown = emu_->Api("POST", "/contacts/",
+                           R"({"locationId":")" + Loc() + R"(","favouriteColour":"red"})");
+  EXPECT_EQ(unknown.status, 422);
+  auto u = Json(unknown.body);
+  ASSERT_TRUE(u["message"].IsArray()) << "422 carries message as an array";
+  EXPECT_STREQ(u["message"][0].GetString(), "property favouriteColour should not exist");
+  EXPECT_STREQ(u["error"].GetString(), "Unprocessable Entity");
+
+  EXPECT_EQ(emu_->Api("POST", "/contacts/", R"({"firstName":"x"})").status, 422)
+      << "locationId is required";
+  auto bad_email = emu_->Api("POST", "/contacts/",
+                             R"({"locationId":")" + Loc() + R"(","email":"not an email"})");
+  EXPECT_EQ(bad_email.status, 422);
+
+  auto missing = emu_->Api("GET", "/no/such/path");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.body,
+            R"({"message":"Cannot GET /no/such/path","error":"Not Found","statusCode":404})");
+
+  const std::string huge(11 << 20, 'x');
+  EXPECT_EQ(emu_->Api("POST", "/contacts/", huge).status, 413);
+}
+
+TEST_F(EmulatorContacts, AuthVersionAndLocationAreEnforced) {
+  auto no_token =
+      testing::HttpCall("GET", emu_->base_url() + "/contacts/x", "", {"Version: 2021-07-28"});
+  EXPECT_EQ(no_token.status, 401);
+  EXPECT_EQ(
+      no_token.body,
+      R"({"statusCode":401,"message":"Invalid token: access token is invalid","error":"Unauthorized"})");
+  EXPECT_EQ(emu_->Api("GET", "/contacts/x", "", "2021-07-28", "wrong").status, 401);
+  EXPECT_EQ(emu_->Api("GET", "/contacts/x", "", "").status, 400) << "Version is required";
+  EXPECT_EQ(emu_->Api("GET", "/contacts/x", "", "2021-04-15").status, 400)
+      << "contacts want 2021-07-28";
+
+  auto other = Json(emu_->Admin("POST", "/locations", R"({"name":"other"})").body);
+  const std::string other_token = other["location"]["token"].GetString();
+  const std::string id = Create(R"("firstName":"Private")");
+  EXPECT_EQ(emu_->Api("GET", "/contacts/" + id, "", "2021-07-28", other_token).status, 403);
+}
+
+TEST_F(EmulatorContacts, AdminActsAsAUserAndShowsState) {
+  auto r = emu_->Admin("POST", "/user/contacts/",
+                       R"({"locationId":")" + Loc() + R"(","firstName":"FromUI"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id = Json(r.body)["contact"]["id"].GetString();
+  auto state = Json(emu_->Admin("GET", "/state?object=contacts&locationId=" + Loc()).body);
+  bool found = false;
+  for (const auto& c : state["contacts"].GetArray()) found |= c["id"].GetString() == id;
+  EXPECT_TRUE(found);
+  // Not in the API request log: that holds only calls made with a token.
+  auto log = Json(emu_->Admin("GET", "/requests").body);
+  for (const auto& e : log["requests"].GetArray()) {
+    EXPECT_EQ(std::string(e["path"].GetString()).find("/_emulator"), std::string::npos);
+  }
+}
+
+// ---- rate limits: the issue's acceptance test ----
+
+TEST(EmulatorRateLimit, The101stRequestWithin10SecondsGets429WithHeaders) {
+  EmulatorProcess emu({"--search-lag-ms", "0"});
+  ASSERT_TRUE(emu.ok()) << emu.startup_error();
+  const std::string path = "/contacts/?locationId=" + emu.location_id();
+  for (int i = 1; i <= 100; ++i) {
+    auto r = emu.Api("GET", path);
+    ASSERT_EQ(r.status, 200) << "request " << i << ": " << r.body;
+    EXPECT_EQ(r.Header("x-ratelimit-remaining"), std::to_string(100 - i));
+    EXPECT_EQ(r.Header("x-ratelimit-max"), "100");
+    EXPECT_EQ(r.Header("x-ratelimit-interval-milliseconds"), "10000");
+    EXPECT_EQ(r.Header("x-ratelimit-limit-daily"), "200000");
+    EXPECT_EQ(r.Header("x-ratelimit-daily-remaining"), std::to_string(200000 - i));
+  }
+  auto refused = emu.Api("GET", path);
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(refused.Header("x-ratelimit-remaining"), "0");
+  EXPECT_EQ(refused.Header("x-ratelimit-max"), "100");
+  EXPECT_EQ(refused.Header("x-ratelimit-daily-remaining"), "199900");
+
+  auto window = Json(emu.Admin("GET", "/requests/max-window").body);
+  EXPECT_EQ(window["max"].GetInt(), 100);
+}
+
+TEST(EmulatorRateLimit, RequestsSpreadOverTheWindowAreNeverRefused) {
+  // The same rule at a tenth of the scale: 10 per 1 s. 25 requests, one every 120 ms,
+  // never put more than 9 into any 1-second window.
+  EmulatorProcess emu({"--rate-burst", "10", "--rate-interval-ms", "1000"});
+  ASSERT_TRUE(emu.ok()) << emu.startup_error();
+  const std::string path = "/contacts/?locationId=" + emu.location_id();
+  for (int i = 0; i < 25; ++i) {
+    EXPECT_EQ(emu.Api("GET", path).status, 200) << "request " << i;
+    std::this_thread::sleep_for(120ms);
+  }
+  // A burst now fills the window and is cut at the limit: strict sliding window.
+  int ok = 0, refused = 0;
+  for (int i = 0; i < 15; ++i) (emu.Api("GET", path).status == 200 ? ok : refused)++;
+  EXPECT_LE(ok, 10);
+  EXPECT_GE(refused, 5);
+  EXPECT_LE(Json(emu.Admin("GET", "/requests/max-window").body)["max"].GetInt(), 10);
+}
+
+TEST(EmulatorRateLimit, DailyLimitAndPerLocationBudgets) {
+  EmulatorProcess emu({"--rate-daily", "3"});
+  ASSERT_TRUE(emu.ok()) << emu.startup_error();
+  const std::string path = "/contacts/?locationId=" + emu.location_id();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(emu.Api("GET", path).status, 200);
+  auto r = emu.Api("GET", path);
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.Header("x-ratelimit-daily-remaining"), "0");
+  // Another location has its own budget.
+  auto other = Json(emu.Admin("POST", "/locations", R"({"name":"b"})").body);
+  EXPECT_EQ(
+      emu.Api("GET", "/contacts/?locationId=" + std::string(other["location"]["id"].GetString()),
+              "", "2021-07-28", other["location"]["token"].GetString())
+          .status,
+      200);
+}
+
+// ---- faults on demand ----
+
+TEST(EmulatorFaults, ServerErrorsResetsLatencyAnd401OnDemand) {
+  EmulatorProcess emu({"--no-rate-limit"});
+  ASSERT_TRUE(emu.ok()) << emu.startup_error();
+  const std::string path = "/contacts/?locationId=" + emu.location_id();
+  ASSERT_EQ(emu.Admin("PUT", "/faults", R"({"errorRate":1})").status, 200);
+  auto r = emu.Api("GET", path);
+  EXPECT_GE(r.status, 500);
+  EXPECT_LE(r.status, 504);
+
+  emu.Admin("PUT", "/faults", R"({"resetRate":1})");
+  EXPECT_EQ(emu.Api("GET", path).status, 0) << "connection dropped without an answer";
+
+  emu.Admin("PUT", "/faults", R"({"latencyMs":300})");
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(emu.Api("GET", path).status, 200);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 300ms);
+
+  emu.Admin("PUT", "/faults", R"({"unauthorizedTokens":[")" + emu.token() + R"("]})");
+  EXPECT_EQ(emu.Api("GET", path).status, 401);
+
+  emu.Admin("PUT", "/faults", "{}");
+  EXPECT_EQ(emu.Api("GET", path).status, 200);
+  EXPECT_EQ(emu.Admin("PUT", "/faults", R"({"errorRate":2})").status, 422);
+}
+
+TEST(EmulatorSeed, SameSeedSameIds) {
+  EmulatorProcess a({"--seed", "42"}), b({"--seed", "42"}), c({"--seed", "43"});
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(a.location_id(), b.location_id());
+  EXPECT_EQ(a.token(), b.token());
+  EXPECT_NE(a.location_id(), c.location_id());
+}
+
+}  // namespace
+}  // namespace ghl

@@ -1,0 +1,79 @@
+// EmulatorProcess: a real ghl-emulator on a free loopback port, for tests.
+//
+//   EmulatorProcess emu({"--search-lag-ms", "0"});
+//   auto r = emu.Api("POST", "/contacts/", R"({"locationId":"...","firstName":"Ada"})");
+//   auto doc = Json(r.body);
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "tests/support/http_client.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace ghl::testing {
+
+inline rapidjson::Document Json(const std::string& text) {
+  rapidjson::Document d;
+  d.Parse(text.c_str(), text.size());
+  return d;
+}
+
+class EmulatorProcess {
+ public:
+  explicit EmulatorProcess(std::vector<std::string> args = {}) {
+    std::vector<std::string> argv = {std::string(GHL_BINARY_DIR) + "/ghl-emulator", "--listen",
+                                     "127.0.0.1:0"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    process_ = std::make_unique<Process>(argv, std::map<std::string, std::string>{},
+                                         dir_ / "emulator.log");
+    if (!process_->WaitForLog("admin API:", std::chrono::seconds(20))) {
+      startup_error_ = "emulator did not start:\n" + process_->Log();
+      return;
+    }
+    const std::string log = process_->Log();
+    std::smatch m;
+    if (std::regex_search(log, m, std::regex(R"(listening on (http://[0-9.]+:[0-9]+))"))) {
+      base_url_ = m[1];
+    }
+    if (std::regex_search(log, m, std::regex(R"(\nlocation (\S+) \(company (\S+)\))"))) {
+      location_id_ = m[1];
+      company_id_ = m[2];
+    }
+    if (std::regex_search(log, m, std::regex(R"(token \(PIT\): (\S+))"))) token_ = m[1];
+  }
+
+  bool ok() const { return startup_error_.empty() && !base_url_.empty() && !token_.empty(); }
+  const std::string& startup_error() const { return startup_error_; }
+  const std::string& base_url() const { return base_url_; }
+  const std::string& location_id() const { return location_id_; }
+  const std::string& company_id() const { return company_id_; }
+  const std::string& token() const { return token_; }
+  Process& process() { return *process_; }
+  std::string Log() const { return process_->Log(); }
+
+  // An API call with the default PIT and the given Version (empty: none).
+  HttpReply Api(const std::string& method, const std::string& path, const std::string& body = "",
+                const std::string& version = "2021-07-28", const std::string& token = "") {
+    std::vector<std::string> headers = {"Authorization: Bearer " +
+                                        (token.empty() ? token_ : token)};
+    if (!version.empty()) headers.push_back("Version: " + version);
+    return HttpCall(method, base_url_ + path, body, headers);
+  }
+  // An admin API call (/_emulator/...).
+  HttpReply Admin(const std::string& method, const std::string& path,
+                  const std::string& body = "") {
+    return HttpCall(method, base_url_ + "/_emulator" + path, body);
+  }
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<Process> process_;
+  std::string startup_error_, base_url_, location_id_, company_id_, token_;
+};
+
+}  // namespace ghl::testing
