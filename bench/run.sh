@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Every benchmark, one after the other; each prints its own table.
+set -euo pipefail
+cd "$(dirname "$0")"
+./emulator.sh "$@"
