@@ -134,36 +134,6 @@ const Table<Config>& RootTable() {
   return table;
 }
 
-// Parses one YAML file; reports a syntax error or an unreadable file into `errors`.
-std::optional<YAML::Node> ReadYaml(const std::filesystem::path& path, Diagnostics& errors) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    errors.push_back({path.string(), 0, 0, "",
-                      std::string("cannot read file: ") +
-                          std::strerror(errno)});  // NOLINT(concurrency-mt-unsafe)
-    return std::nullopt;
-  }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  try {
-    YAML::Node root = YAML::Load(buf.str());
-    if (root.IsNull()) {
-      errors.push_back({path.string(), 0, 0, "", "file is empty; expected a mapping of sections"});
-      return std::nullopt;
-    }
-    if (!root.IsMap()) {
-      errors.push_back({path.string(), root.Mark().line + 1, root.Mark().column + 1, "",
-                        "expected a mapping of sections (key: value) at the top level"});
-      return std::nullopt;
-    }
-    return root;
-  } catch (const YAML::Exception& e) {
-    errors.push_back(
-        {path.string(), e.mark.line + 1, e.mark.column + 1, "", "invalid YAML: " + e.msg});
-    return std::nullopt;
-  }
-}
-
 void LoadMappings(Config& config, Diagnostics& errors) {
   std::error_code ec;
   if (!std::filesystem::is_directory(config.mappings_dir, ec)) {
@@ -180,7 +150,7 @@ void LoadMappings(Config& config, Diagnostics& errors) {
   std::sort(files.begin(), files.end());
   std::set<std::string> names;
   for (const auto& file : files) {
-    auto root = ReadYaml(file, errors);
+    auto root = ReadYamlFile(file, errors);
     if (!root) continue;
     const std::string name = file.stem().string();
     if (!names.insert(name).second) {
@@ -198,7 +168,7 @@ void LoadMappings(Config& config, Diagnostics& errors) {
 
 LoadResult Load(const std::filesystem::path& path, const EnvLookup& env) {
   LoadResult result;
-  auto root = ReadYaml(path, result.errors);
+  auto root = ReadYamlFile(path, result.errors);
   if (!root) return result;
   auto config = std::make_shared<Config>();
   config->source = path;

@@ -302,6 +302,35 @@ std::optional<Secret> ParseSecret(const YAML::Node& n, Context& ctx) {
   return Secret(*v);
 }
 
+std::optional<YAML::Node> ReadYamlFile(const std::filesystem::path& path, Diagnostics& errors) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    errors.push_back({path.string(), 0, 0, "",
+                      std::string("cannot read file: ") +
+                          std::strerror(errno)});  // NOLINT(concurrency-mt-unsafe)
+    return std::nullopt;
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  try {
+    YAML::Node root = YAML::Load(buf.str());
+    if (root.IsNull()) {
+      errors.push_back({path.string(), 0, 0, "", "file is empty; expected a mapping of sections"});
+      return std::nullopt;
+    }
+    if (!root.IsMap()) {
+      errors.push_back({path.string(), root.Mark().line + 1, root.Mark().column + 1, "",
+                        "expected a mapping of sections (key: value) at the top level"});
+      return std::nullopt;
+    }
+    return root;
+  } catch (const YAML::Exception& e) {
+    errors.push_back(
+        {path.string(), e.mark.line + 1, e.mark.column + 1, "", "invalid YAML: " + e.msg});
+    return std::nullopt;
+  }
+}
+
 std::optional<std::string> ReadSecretFile(const YAML::Node& n, Context& ctx) {
   auto path = ParsePath(n, ctx);
   if (!path) return std::nullopt;

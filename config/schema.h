@@ -262,6 +262,58 @@ Field<T> SecretValue(std::string key, Secret T::*m, std::string help) {
           }};
 }
 
+template <typename T>
+Field<T> StringList(std::string key, std::vector<std::string> T::*m, std::string help) {
+  return {std::move(key),
+          "list of strings",
+          std::move(help),
+          false,
+          {},
+          [m](const T& t) {
+            std::string out;
+            for (const auto& s : t.*m) out += (out.empty() ? "" : ", ") + s;
+            return out.empty() ? std::string() : "`[" + out + "]`";
+          },
+          [m](T& t, const YAML::Node& n, Context& c) {
+            if (!n.IsSequence()) {
+              c.Error(n, "expected a list");
+              return;
+            }
+            (t.*m).clear();
+            for (size_t i = 0; i < n.size(); ++i) {
+              auto scope = c.Enter("[" + std::to_string(i) + "]");
+              if (auto v = ParseString(n[i], c, false)) (t.*m).push_back(*v);
+            }
+          }};
+}
+
+template <typename T>
+Field<T> DurationList(std::string key, std::vector<std::chrono::milliseconds> T::*m,
+                      std::chrono::milliseconds min, std::chrono::milliseconds max,
+                      std::string help) {
+  return {std::move(key),
+          "list of durations " + FormatDuration(min) + ".." + FormatDuration(max),
+          std::move(help),
+          false,
+          {},
+          [m](const T& t) {
+            std::string out;
+            for (const auto& d : t.*m) out += (out.empty() ? "" : ", ") + FormatDuration(d);
+            return out.empty() ? std::string() : "`[" + out + "]`";
+          },
+          [m, min, max](T& t, const YAML::Node& n, Context& c) {
+            if (!n.IsSequence()) {
+              c.Error(n, "expected a list");
+              return;
+            }
+            (t.*m).clear();
+            for (size_t i = 0; i < n.size(); ++i) {
+              auto scope = c.Enter("[" + std::to_string(i) + "]");
+              if (auto v = ParseDuration(n[i], c, min, max)) (t.*m).push_back(*v);
+            }
+          }};
+}
+
 template <typename T, typename S>
 Field<T> Section(std::string key, S T::*m, const Table<S>& table, std::string help) {
   std::string k = key;
@@ -334,6 +386,10 @@ Field<T> Map(std::string key, std::map<std::string, E> T::*m, std::string E::*na
 }
 
 }  // namespace fields
+
+// Reads and parses a YAML file whose top level must be a mapping; reports an unreadable
+// file, a syntax error or another top level into `errors`.
+std::optional<YAML::Node> ReadYamlFile(const std::filesystem::path& path, Diagnostics& errors);
 
 // Reads a `<key>_file` secret: the whole file, one trailing newline removed.
 std::optional<std::string> ReadSecretFile(const YAML::Node& n, Context& ctx);

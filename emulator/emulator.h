@@ -77,6 +77,8 @@ class Emulator {
   // Creates the default world (one location, its PIT, a pipeline, a calendar, custom
   // fields, a user) and returns a human-readable summary of ids and the token.
   std::string SeedDefault();
+  // Creates `loc` with its PIT `token` and the same companions as the default world.
+  std::string SeedLocation(Location loc, const std::string& token);
   void Reset();
 
   World& world() { return world_; }

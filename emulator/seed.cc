@@ -48,13 +48,18 @@ void Emulator::Reset() {
 }
 
 std::string Emulator::SeedDefault() {
-  const int64_t now = NowMs();
-  const int64_t lag = 0;  // seeded records are searchable at once
   Location loc;
   loc.id = NewId();
   loc.name = "Emulated Location";
   loc.company_id = NewId();
   const std::string token = "pit-" + ids_.Next(32);
+  return SeedLocation(loc, token);
+}
+
+std::string Emulator::SeedLocation(Location loc, const std::string& token) {
+  const int64_t now = NowMs();
+  const int64_t lag = 0;  // seeded records are searchable at once
+  if (loc.company_id.empty()) loc.company_id = NewId();
   Token t;
   t.location_id = loc.id;
   t.company_id = loc.company_id;
