@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "emulator/emulator.h"
+#include "emulator/webhooks.h"
 
 namespace ghl::emulator {
 namespace {
@@ -208,6 +209,115 @@ Reply Events(Call& c) {
   return Ok(d);
 }
 
+// ---- webhook delivery (webhooks.h) ----
+
+WebhookDispatcher* Dispatcher(Call& c) {
+  return dynamic_cast<WebhookDispatcher*>(c.emu.webhook_sink());
+}
+
+Reply WebhookConfigReply(const WebhookDispatcher::Config& config) {
+  JsonDoc d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  Json urls(rapidjson::kArrayType);
+  for (const auto& u : config.urls) urls.PushBack(Str(u, a), a);
+  d.AddMember("urls", urls, a);
+  Json schedule(rapidjson::kArrayType);
+  for (int64_t ms : config.retry_schedule_ms) schedule.PushBack(ms, a);
+  d.AddMember("retryScheduleMs", schedule, a);
+  d.AddMember("timeoutMs", config.timeout_ms, a);
+  return Ok(d);
+}
+
+Reply GetWebhookConfig(Call& c) {
+  WebhookDispatcher* dispatcher = Dispatcher(c);
+  if (!dispatcher) return NotFound("webhook delivery is not set up");
+  return WebhookConfigReply(dispatcher->config());
+}
+
+// PUT changes the keys present in the body ({urls, retryScheduleMs, timeoutMs}) for
+// events fired from now on; attempts already queued keep their settings.
+Reply PutWebhookConfig(Call& c) {
+  WebhookDispatcher* dispatcher = Dispatcher(c);
+  if (!dispatcher) return NotFound("webhook delivery is not set up");
+  std::optional<Reply> err;
+  JsonDoc* body = c.Body(&err);
+  if (!body) return *err;
+  WebhookDispatcher::Config config = dispatcher->config();
+  if (body->HasMember("urls")) {
+    const Json* urls = GetArray(*body, "urls");
+    if (!urls) return Unprocessable({"urls must be an array of strings"});
+    config.urls.clear();
+    for (const auto& u : urls->GetArray()) {
+      if (!u.IsString()) return Unprocessable({"urls must be an array of strings"});
+      config.urls.emplace_back(u.GetString());
+    }
+  }
+  if (body->HasMember("retryScheduleMs")) {
+    const Json* schedule = GetArray(*body, "retryScheduleMs");
+    if (!schedule) return Unprocessable({"retryScheduleMs must be an array of numbers"});
+    config.retry_schedule_ms.clear();
+    for (const auto& ms : schedule->GetArray()) {
+      if (!ms.IsNumber()) return Unprocessable({"retryScheduleMs must be an array of numbers"});
+      config.retry_schedule_ms.push_back(static_cast<int64_t>(ms.GetDouble()));
+    }
+  }
+  if (body->HasMember("timeoutMs")) {
+    const auto ms = GetNumber(*body, "timeoutMs");
+    if (!ms) return Unprocessable({"timeoutMs must be a number"});
+    config.timeout_ms = static_cast<int64_t>(*ms);
+  }
+  if (auto set = dispatcher->SetConfig(config); !set.ok()) {
+    return Unprocessable({set.error().message});
+  }
+  return WebhookConfigReply(dispatcher->config());
+}
+
+Json DeliveryJson(const WebhookDelivery& d, Alloc& a) {
+  Json o(rapidjson::kObjectType);
+  o.AddMember("index", d.index, a);
+  o.AddMember("webhookId", Str(d.webhook_id, a), a);
+  o.AddMember("type", Str(d.type, a), a);
+  o.AddMember("url", Str(d.url, a), a);
+  o.AddMember("attempt", d.attempt, a);
+  o.AddMember("status", d.status, a);
+  o.AddMember("error", Str(d.error, a), a);
+  o.AddMember("outcome", Str(d.outcome, a), a);
+  o.AddMember("duplicate", d.duplicate, a);
+  o.AddMember("atMs", d.at_ms, a);
+  o.AddMember("at", Str(IsoTime(d.at_ms), a), a);
+  o.AddMember("durationMs", d.duration_ms, a);
+  return o;
+}
+
+// Every delivery attempt (and drop), oldest first; filters: since, webhookId, url, type.
+Reply WebhookDeliveries(Call& c) {
+  WebhookDispatcher* dispatcher = Dispatcher(c);
+  if (!dispatcher) return NotFound("webhook delivery is not set up");
+  const uint64_t since = std::strtoull(c.Query("since").value_or("0").c_str(), nullptr, 10);
+  const auto id = c.Query("webhookId"), url = c.Query("url"), type = c.Query("type");
+  uint64_t next = 0;
+  JsonDoc d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  Json arr(rapidjson::kArrayType);
+  for (const auto& del : dispatcher->Deliveries(since, &next)) {
+    if ((id && del.webhook_id != *id) || (url && del.url != *url) || (type && del.type != *type)) {
+      continue;
+    }
+    arr.PushBack(DeliveryJson(del, a), a);
+  }
+  d.AddMember("deliveries", arr, a);
+  d.AddMember("next", next, a);
+  return Ok(d);
+}
+
+Reply ClearWebhookDeliveries(Call& c) {
+  WebhookDispatcher* dispatcher = Dispatcher(c);
+  if (!dispatcher) return NotFound("webhook delivery is not set up");
+  dispatcher->ClearDeliveries();
+  JsonDoc d(rapidjson::kObjectType);
+  return Ok(d);
+}
+
 Reply State(Call& c) {
   World& w = c.emu.world();
   const auto object = c.Query("object").value_or("contacts");
@@ -307,6 +417,10 @@ void RegisterAdminRoutes(Router& r) {
   r.Add(verb::delete_, "/_emulator/requests", nullptr, admin, ClearRequests);
   r.Add(verb::get, "/_emulator/requests/max-window", nullptr, admin, MaxWindow);
   r.Add(verb::get, "/_emulator/webhooks", nullptr, admin, Events);
+  r.Add(verb::get, "/_emulator/webhooks/config", nullptr, admin, GetWebhookConfig);
+  r.Add(verb::put, "/_emulator/webhooks/config", nullptr, admin, PutWebhookConfig);
+  r.Add(verb::get, "/_emulator/webhooks/deliveries", nullptr, admin, WebhookDeliveries);
+  r.Add(verb::delete_, "/_emulator/webhooks/deliveries", nullptr, admin, ClearWebhookDeliveries);
   r.Add(verb::get, "/_emulator/state", nullptr, admin, State);
   r.Add(verb::post, "/_emulator/locations", nullptr, admin, AddLocation);
   r.Add(verb::post, "/_emulator/locations/{locationId}/contacts/generate", nullptr, admin,

@@ -74,7 +74,8 @@ void Emulator::Emit(const std::string& type, const std::string& location_id, Jso
   JsonDoc event(rapidjson::kObjectType);
   auto& ea = event.GetAllocator();
   event.AddMember("type", Str(type, ea), ea);
-  event.AddMember("locationId", Str(location_id, ea), ea);
+  // Agency-level events (INSTALL/UNINSTALL of a company) carry no locationId at all.
+  if (!location_id.empty()) event.AddMember("locationId", Str(location_id, ea), ea);
   for (auto& m : payload.GetObject()) {
     if (m.name == "type" || m.name == "locationId") continue;
     event.AddMember(Json(m.name, ea), Json(m.value, ea), ea);

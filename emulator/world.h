@@ -87,6 +87,42 @@ class IdGenerator {
   std::mt19937_64 rng_;
 };
 
+// OAuth (FACTS.md §1.3-1.5): marketplace apps, where they are installed, and the
+// one-time codes and refresh tokens that mint access tokens. Used by oauth.cc.
+struct OAuthClient {
+  std::string id;  // "<appId>-<suffix>", the shape of GHL client ids
+  std::string secret;
+  std::string version_id;
+  std::vector<std::string> scopes;
+};
+
+// An app installed on a location, or (empty location_id) on a company.
+struct OAuthInstall {
+  std::string client_id;
+  std::string location_id;
+  std::string company_id;
+  std::string user_id;  // who installed it
+  int64_t installed_at_ms = 0;
+};
+
+// What an authorization code or a refresh token mints a token for.
+struct OAuthGrant {
+  std::string client_id;
+  Token::Kind kind = Token::Kind::kLocationOAuth;
+  std::string location_id;
+  std::string company_id;
+  std::string user_id;
+  std::string redirect_uri;  // codes only: must match at the exchange
+  int64_t expires_at_ms = 0;
+};
+
+struct OAuthState {
+  std::map<std::string, OAuthClient> clients;        // by client id
+  std::map<std::string, OAuthInstall> installs;      // by "<client id>/<location or company id>"
+  std::map<std::string, OAuthGrant> codes;           // by authorization code
+  std::map<std::string, OAuthGrant> refresh_tokens;  // by refresh token
+};
+
 struct World {
   std::map<std::string, Location> locations;
   std::map<std::string, Token> tokens;  // by bearer token
@@ -97,6 +133,7 @@ struct World {
   Collection opportunities;
   Collection calendars;
   Collection appointments;
+  OAuthState oauth;
 
   const Location* FindLocation(const std::string& id) const;
 };

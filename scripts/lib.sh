@@ -30,6 +30,22 @@ ghl_ensure_packages() {
     "${missing[@]}" >/dev/null
 }
 
+# ghl_ensure_node: node and npm for the Node.js tests in tests/contract (Debian 12's nodejs is
+# Node 18, which they support). Leaves an existing node alone (its npm may come with it).
+ghl_ensure_node() {
+  command -v node >/dev/null || ghl_ensure_packages nodejs npm
+  command -v npm >/dev/null || ghl_ensure_packages npm
+}
+
+# ghl_npm_ci DIR: `npm ci` in DIR when its node_modules is missing or older than its
+# package-lock.json (npm ci writes node_modules/.package-lock.json).
+ghl_npm_ci() {
+  local dir=$1 installed=$1/node_modules/.package-lock.json
+  [ -f "$installed" ] && [ ! "$dir/package-lock.json" -nt "$installed" ] && return 0
+  ghl_log "npm ci in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 # ghl_build PRESET [TARGET...]: configures (once) and builds with the CMake preset.
 ghl_build() {
   local preset=$1

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ghl_ensure_packages "${GHL_BUILD_PACKAGES[@]}" "${GHL_TEST_PACKAGES[@]}"
+ghl_ensure_node
+ghl_npm_ci tests/contract
 export CTEST_OUTPUT_ON_FAILURE=1
 
 ghl_build default
