@@ -28,6 +28,28 @@ const Table<LocationConfig>& LocationTable() {
   return table;
 }
 
+const Table<RateLimitConfig>& RateLimitTable() {
+  static const Table<RateLimitConfig> table({
+      fields::Int("burst", &RateLimitConfig::burst, 1, 100'000,
+                  "Requests GHL allows per location in any window of `interval` (sandbox and "
+                  "trial accounts: 25)."),
+      fields::Duration("interval", &RateLimitConfig::interval, milliseconds(100),
+                       milliseconds(3'600'000), "GHL's burst window."),
+      fields::Int("daily", &RateLimitConfig::daily, 1, 100'000'000,
+                  "Requests GHL allows per location per UTC day (sandbox: 10000)."),
+      fields::Int("burst_margin", &RateLimitConfig::burst_margin, 0, 50,
+                  "Stay this many requests under `burst`."),
+      fields::Duration("window_margin", &RateLimitConfig::window_margin, milliseconds(0),
+                       milliseconds(10'000),
+                       "Count the window this much longer than GHL does, to absorb clock skew "
+                       "and differences in network latency."),
+      fields::Int("realtime_reserve_percent", &RateLimitConfig::realtime_reserve_percent, 0, 100,
+                  "Share of the daily budget only real-time changes may use, so a backfill "
+                  "cannot starve them."),
+  });
+  return table;
+}
+
 const Table<GhlConfig>& GhlTable() {
   static const Table<GhlConfig> table(
       {
@@ -35,6 +57,10 @@ const Table<GhlConfig>& GhlTable() {
                       "GHL API base URL; point it at `ghl-emulator` to try things out."),
           fields::Duration("request_timeout", &GhlConfig::request_timeout, milliseconds(100),
                            milliseconds(600'000), "Timeout of one GHL API request."),
+          fields::Int("max_in_flight_per_location", &GhlConfig::max_in_flight_per_location, 1, 64,
+                      "Concurrent requests per location."),
+          fields::Section("rate_limit", &GhlConfig::rate_limit, RateLimitTable(),
+                          "GHL's limits as this daemon enforces them on itself."),
           fields::List("locations", &GhlConfig::locations, LocationTable(),
                        "The sub-accounts this daemon serves.")
               .Required(),

@@ -28,9 +28,20 @@ struct LocationConfig {
   Secret token;  // Private Integration Token of the sub-account
 };
 
+struct RateLimitConfig {
+  int64_t burst = 100;
+  std::chrono::milliseconds interval = 10s;
+  int64_t daily = 200'000;
+  int64_t burst_margin = 1;
+  std::chrono::milliseconds window_margin = 100ms;
+  int64_t realtime_reserve_percent = 10;
+};
+
 struct GhlConfig {
   std::string base_url = "https://services.leadconnectorhq.com";
   std::chrono::milliseconds request_timeout = 30s;
+  int64_t max_in_flight_per_location = 4;
+  RateLimitConfig rate_limit;
   std::vector<LocationConfig> locations;
 };
 

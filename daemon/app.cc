@@ -6,6 +6,7 @@
 
 #include "core/log.h"
 #include "daemon/version.h"
+#include "state/rate_budget.h"
 #include "state/sqlite_state_store.h"
 
 namespace ghl::daemon {
@@ -35,7 +36,8 @@ App::App(std::filesystem::path config_path, std::shared_ptr<const config::Config
       config_(std::move(config)),
       signals_(io_, SIGINT, SIGTERM, SIGHUP),
       notifier_(io_),
-      work_(io_) {
+      work_(io_),
+      budget_timer_(io_) {
   work_.on_change = [this](size_t n) { metrics_.in_flight.Set(static_cast<double>(n)); };
 }
 
@@ -72,6 +74,7 @@ int App::Run() {
   store_ = std::move(store).value();
 
   LogLocations();
+  StartGhlClient();
   metrics_.mappings_loaded.Set(static_cast<double>(config_->mappings.size()));
   metrics_.ready.Set(1);
   WaitForSignal();
@@ -84,6 +87,9 @@ int App::Run() {
 
   io_.run();
 
+  SaveBudgets();
+  ghl_.reset();
+  curl_.reset();
   if (auto r = store_->Checkpoint(); !r.ok()) spdlog::warn("{}", r.error().message);
   if (auto r = store_->Close(); !r.ok()) spdlog::warn("{}", r.error().message);
   spdlog::info("stopped");
@@ -159,15 +165,121 @@ void App::Shutdown(const std::string& why) {
           config::FormatDuration(timeout), left);
     }
     notifier_.StopWatchdog();
+    budget_timer_.cancel();
+    for (auto& t : probe_timers_) t->cancel();
     if (http_) http_->Stop();
     signals_.cancel();
     io_.stop();
   });
 }
 
+namespace {
+constexpr auto kBudgetFlushInterval = std::chrono::seconds(5);
+std::string BudgetResource(const std::string& location_id) { return "location/" + location_id; }
+}  // namespace
+
+void App::StartGhlClient() {
+  const auto& g = config_->ghl;
+  curl_ = std::make_unique<ghl_client::CurlMulti>(io_, ghl_client::CurlMulti::Options{});
+  ghl_client::ClientOptions options;
+  options.base_url = g.base_url;
+  options.timeout = g.request_timeout;
+  options.max_in_flight_per_location = static_cast<int>(g.max_in_flight_per_location);
+  options.limits = {
+      .burst = g.rate_limit.burst,
+      .interval = g.rate_limit.interval,
+      .daily = g.rate_limit.daily,
+      .burst_margin = g.rate_limit.burst_margin,
+      .window_margin = g.rate_limit.window_margin,
+      .realtime_reserve = static_cast<double>(g.rate_limit.realtime_reserve_percent) / 100.0};
+  ghl_ =
+      std::make_unique<ghl_client::GhlClient>(io_, *curl_, clock_, options, &metrics_.registry());
+  for (const auto& loc : g.locations) {
+    ghl_->AddLocation(loc.id, std::make_shared<ghl_client::StaticToken>(loc.token.Reveal()));
+  }
+  RestoreBudgets();
+  ScheduleBudgetFlush();
+  for (const auto& loc : g.locations) {
+    location_problems_[loc.id] = "not checked yet";
+    ProbeLocation(loc.id);
+  }
+}
+
+// One authenticated call per location at start: it proves the token works (readiness)
+// and reads the custom field definitions that mappings resolve keys against. Retried
+// every 30 s until it succeeds; a rejected token pauses only that location.
+void App::ProbeLocation(const std::string& location_id) {
+  ghl_->Call(location_id, ghl_client::Lane::kRealtime,
+             {"customFields.list", "GET", "/locations/" + location_id + "/customFields?model=all"},
+             [this, location_id](ghl_client::ApiResult r) {
+               if (stopping_) return;
+               if (r.outcome == ghl_client::Outcome::kOk) {
+                 location_problems_[location_id].clear();
+                 spdlog::info("location {}: GHL accepted the token", location_id);
+                 return;
+               }
+               const std::string why = fmt::format("GHL check failed ({} {}): {}", r.status,
+                                                   ghl_client::ToString(r.error), r.message);
+               if (location_problems_[location_id] != why) {
+                 spdlog::error("location {}: {}; retrying every 30s", location_id, why);
+               }
+               location_problems_[location_id] = why;
+               auto timer =
+                   std::make_unique<boost::asio::steady_timer>(io_, std::chrono::seconds(30));
+               timer->async_wait([this, location_id](const boost::system::error_code& ec) {
+                 if (ec || stopping_) return;
+                 if (ghl_->Status(location_id).paused) ghl_->Resume(location_id);
+                 ProbeLocation(location_id);
+               });
+               probe_timers_.push_back(std::move(timer));
+             });
+}
+
+void App::RestoreBudgets() {
+  state::RateBudgetStore budgets(store_->db());
+  const auto now = std::chrono::time_point_cast<std::chrono::system_clock::duration>(clock_.Now());
+  for (const auto& loc : config_->ghl.locations) {
+    auto stored = budgets.Load(BudgetResource(loc.id));
+    if (!stored.ok()) {
+      spdlog::warn("cannot read the saved GHL budget of {}: {}", loc.id, stored.error().message);
+      continue;
+    }
+    if (!stored->has_value()) continue;
+    ghl_->limiter(loc.id)->RestoreDaily({(*stored)->day, (*stored)->used}, now);
+    spdlog::info("location {}: {} GHL requests left today (restored)", loc.id,
+                 ghl_->limiter(loc.id)->DailyRemaining(now));
+  }
+}
+
+void App::SaveBudgets() {
+  if (!ghl_ || !store_) return;
+  state::RateBudgetStore budgets(store_->db());
+  const std::string now = state::FormatUtcIso8601(clock_.Now());
+  for (const auto& loc : config_->ghl.locations) {
+    auto* limiter = ghl_->limiter(loc.id);
+    if (limiter == nullptr || limiter->daily_state().used == 0) continue;
+    const auto d = limiter->daily_state();
+    if (auto r = budgets.Save(BudgetResource(loc.id), {d.day, d.used}, now); !r.ok()) {
+      spdlog::warn("cannot save the GHL budget of {}: {}", loc.id, r.error().message);
+    }
+  }
+}
+
+void App::ScheduleBudgetFlush() {
+  budget_timer_.expires_after(kBudgetFlushInterval);
+  budget_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    SaveBudgets();
+    ScheduleBudgetFlush();
+  });
+}
+
 bool App::Ready(std::string* why) const {
   if (stopping_) *why += "stopping\n";
   if (!store_) *why += "state store not open\n";
+  for (const auto& [id, problem] : location_problems_) {
+    if (!problem.empty()) *why += "location " + id + ": " + problem + "\n";
+  }
   return why->empty();
 }
 

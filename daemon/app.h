@@ -16,11 +16,12 @@
 #include <string>
 
 #include "config/config.h"
+#include "connectors/ghl/client.h"
 #include "core/http_server.h"
 #include "daemon/metrics.h"
 #include "daemon/systemd_notify.h"
 #include "daemon/work_tracker.h"
-#include "state/state_store.h"
+#include "state/sqlite_state_store.h"
 
 namespace ghl::daemon {
 
@@ -60,7 +61,20 @@ class App {
   Metrics metrics_;
   SystemdNotifier notifier_;
   WorkTracker work_;
-  std::unique_ptr<state::StateStore> store_;
+  void StartGhlClient();
+  void ProbeLocation(const std::string& location_id);
+  void RestoreBudgets();
+  void SaveBudgets();
+  void ScheduleBudgetFlush();
+
+  std::unique_ptr<state::SqliteStateStore> store_;
+  SystemClock clock_;
+  std::unique_ptr<ghl_client::CurlMulti> curl_;
+  std::unique_ptr<ghl_client::GhlClient> ghl_;
+  boost::asio::steady_timer budget_timer_;
+  // Per location: empty once GHL accepted its token, else why not (for /readyz).
+  std::map<std::string, std::string> location_problems_;
+  std::vector<std::unique_ptr<boost::asio::steady_timer>> probe_timers_;
   std::unique_ptr<HttpServer> http_;
   bool stopping_ = false;
 };

@@ -13,6 +13,11 @@ const std::vector<Migration>& BuiltinMigrations() {
        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
        "INSERT INTO meta (key, value) VALUES ('created_at', :now), "
        "('schema_origin', 'ghl-syncd');"},
+      {2, "create rate_budget table",
+       // The GHL daily request count per rate-limit resource (app + location or company),
+       // so a restart does not hand out a fresh day's budget.
+       "CREATE TABLE rate_budget (resource TEXT PRIMARY KEY, day INTEGER NOT NULL, "
+       "used INTEGER NOT NULL, updated_at TEXT NOT NULL);"},
   };
   return kMigrations;
 }

@@ -8,6 +8,7 @@
 
 #include <regex>
 
+#include "tests/support/emulator_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -24,16 +25,31 @@ using testing::TempDir;
 const std::string kBinary = std::string(GHL_BINARY_DIR) + "/ghl-syncd";
 constexpr const char* kToken = "pit-NEVER-LOG-THIS-7f3a9c";
 
+// One ghl-emulator for the suite, with location loc-1 whose token is kToken.
+testing::EmulatorProcess* g_emulator = nullptr;
+
+class EmulatorEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    g_emulator = new testing::EmulatorProcess({"--no-rate-limit"});
+    ASSERT_TRUE(g_emulator->ok()) << g_emulator->startup_error();
+    auto r = g_emulator->Admin("POST", "/locations",
+                               std::string(R"({"id":"loc-1","token":")") + kToken + R"("})");
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  void TearDown() override { delete g_emulator; }
+};
+const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new EmulatorEnvironment);
+
 std::string ConfigText(const std::string& extra = "", const std::string& listen = "127.0.0.1:0") {
-  return std::string(R"(ghl:
-  base_url: http://127.0.0.1:9
+  return "ghl:\n  base_url: " + g_emulator->base_url() + R"(
   locations:
     - id: loc-1
       token: ${TEST_GHL_TOKEN}
 state:
   path: state/nested/state.db
 http:
-  listen: )") +
+  listen: )" +
          listen +
          R"(
 logging:
@@ -54,7 +70,7 @@ class DaemonTest : public ::testing::Test {
 
   std::unique_ptr<Process> Start(const std::map<std::string, std::string>& env = {}) {
     auto all = env;
-    all["TEST_GHL_TOKEN"] = kToken;
+    all.emplace("TEST_GHL_TOKEN", kToken);
     auto p = std::make_unique<Process>(
         std::vector<std::string>{kBinary, "run", "--config", config_.string()}, all,
         dir_ / ("daemon-" + std::to_string(++starts_) + ".log"));
@@ -95,6 +111,7 @@ TEST_F(DaemonTest, ServesHealthReadinessAndMetricsThenStopsCleanlyOnSigterm) {
   const std::string url = BaseUrl(*d);
   ASSERT_FALSE(url.empty());
 
+  ASSERT_TRUE(d->WaitForLog("location loc-1: GHL accepted the token", 10s)) << d->Log();
   auto health = HttpRequest(url + "/healthz");
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(health.body, "ok\n");
@@ -131,10 +148,51 @@ TEST_F(DaemonTest, ServesHealthReadinessAndMetricsThenStopsCleanlyOnSigterm) {
   EXPECT_EQ(HttpRequest(url + "/healthz").status, 0) << "listener closed after exit";
 }
 
+TEST_F(DaemonTest, NotReadyWhileGhlRejectsTheTokenAndSaysWhy) {
+  auto d = Start({{"TEST_GHL_TOKEN", "pit-wrong"}});
+  const std::string url = BaseUrl(*d);
+  ASSERT_FALSE(url.empty());
+  ASSERT_TRUE(d->WaitForLog("location loc-1: GHL check failed", 10s)) << d->Log();
+  auto ready = HttpRequest(url + "/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("location loc-1: GHL check failed"), std::string::npos) << ready.body;
+  EXPECT_NE(ready.body.find("GHL rejected the token (401)"), std::string::npos) << ready.body;
+  EXPECT_EQ(HttpRequest(url + "/healthz").status, 200) << "alive, just not ready";
+  EXPECT_EQ(d->Log().find("pit-wrong"), std::string::npos) << "the token is not logged";
+  d->Signal(SIGTERM);
+  EXPECT_EQ(d->Wait(10s), 0) << d->Log();
+}
+
+TEST_F(DaemonTest, TheDailyGhlBudgetSurvivesARestart) {
+  for (int run = 1; run <= 2; ++run) {
+    auto d = Start();
+    const std::string url = BaseUrl(*d);
+    ASSERT_FALSE(url.empty());
+    ASSERT_TRUE(d->WaitForLog("location loc-1: GHL accepted the token", 10s)) << d->Log();
+    if (run == 2) {
+      // The first run's calls (and other tests' on the shared emulator) still count.
+      std::smatch m;
+      const std::string log = d->Log();
+      ASSERT_TRUE(std::regex_search(
+          log, m, std::regex(R"(location loc-1: (\d+) GHL requests left today \(restored\))")))
+          << log;
+      EXPECT_LT(std::stoll(m[1]), 200000);
+    }
+    auto metrics = HttpRequest(url + "/metrics").body;
+    EXPECT_NE(metrics.find(
+                  R"(ghl_syncd_api_requests_total{operation="customFields.list",status="200"} 1)"),
+              std::string::npos)
+        << metrics;
+    d->Signal(SIGTERM);
+    ASSERT_EQ(d->Wait(10s), 0) << d->Log();
+  }
+}
+
 TEST_F(DaemonTest, SighupAppliesAValidConfigAndKeepsTheOldOneWhenBroken) {
   auto d = Start();
   const std::string url = BaseUrl(*d);
   ASSERT_FALSE(url.empty());
+  ASSERT_TRUE(d->WaitForLog("location loc-1: GHL accepted the token", 10s)) << d->Log();
   EXPECT_EQ(Metric(HttpRequest(url + "/metrics").body, "ghl_syncd_mappings_loaded"), 0);
 
   // A valid change: one more mapping file.
