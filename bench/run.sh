@@ -2,4 +2,5 @@
 # Every benchmark, one after the other; each prints its own table.
 set -euo pipefail
 cd "$(dirname "$0")"
-./emulator.sh "$@"
+./emulator.sh
+./ghl_client.sh

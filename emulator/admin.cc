@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "emulator/emulator.h"
+#include "emulator/snapshot.h"
 #include "emulator/webhooks.h"
 
 namespace ghl::emulator {
@@ -403,6 +404,31 @@ Reply GenerateContacts(Call& c) {
   return JsonReply(201, d);
 }
 
+// POST /_emulator/snapshot: saves the world to the snapshot file now, as at SIGTERM.
+Reply SaveSnapshotNow(Call& c) {
+  const std::string& path = c.emu.options().snapshot_path;
+  JsonDoc d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  if (path.empty()) {
+    d.AddMember("statusCode", 409, a);
+    d.AddMember("message",
+                "no snapshot file is configured: start ghl-emulator with --snapshot FILE (or "
+                "`snapshot:` in its config file)",
+                a);
+    d.AddMember("error", "Conflict", a);
+    return JsonReply(409, d);
+  }
+  auto saved = SaveSnapshot(c.emu, path);
+  if (!saved.ok()) {
+    d.AddMember("statusCode", 500, a);
+    d.AddMember("message", Str(saved.error().message, a), a);
+    return JsonReply(500, d);
+  }
+  d.AddMember("path", Str(path, a), a);
+  d.AddMember("records", static_cast<uint64_t>(*saved), a);
+  return Ok(d);
+}
+
 }  // namespace
 
 void RegisterAdminRoutes(Router& r) {
@@ -425,6 +451,7 @@ void RegisterAdminRoutes(Router& r) {
   r.Add(verb::post, "/_emulator/locations", nullptr, admin, AddLocation);
   r.Add(verb::post, "/_emulator/locations/{locationId}/contacts/generate", nullptr, admin,
         GenerateContacts);
+  r.Add(verb::post, "/_emulator/snapshot", nullptr, admin, SaveSnapshotNow);
   r.Add(verb::post, "/_emulator/reset", nullptr, admin, [](Call& c) {
     c.emu.Reset();
     std::string summary = c.emu.SeedDefault();

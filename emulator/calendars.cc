@@ -558,22 +558,9 @@ Reply CreateAppointment(Call& c) {
   return AppointmentReply(stored);
 }
 
-Record* Lookup(Call& c, std::optional<Reply>* error) {
-  Record* r = c.emu.world().appointments.Find(c.path["eventId"]);
-  if (r == nullptr) {
-    *error = BadRequest("Appointment not found");  // Inferred message
-    return nullptr;
-  }
-  if (auto denied = c.CheckLocation(r->location_id)) {
-    *error = denied;
-    return nullptr;
-  }
-  return r;
-}
-
 Reply GetAppointment(Call& c) {
   std::optional<Reply> err;
-  Record* r = Lookup(c, &err);
+  Record* r = c.Lookup(c.emu.world().appointments, "eventId", "Appointment", &err);
   if (!r) return *err;
   JsonDoc d(rapidjson::kObjectType);
   d.AddMember("event", Json(r->doc, d.GetAllocator()), d.GetAllocator());
@@ -583,7 +570,7 @@ Reply GetAppointment(Call& c) {
 // An edit that changes nothing leaves dateUpdated alone and fires no webhook.
 Reply EditAppointment(Call& c) {
   std::optional<Reply> err;
-  Record* r = Lookup(c, &err);
+  Record* r = c.Lookup(c.emu.world().appointments, "eventId", "Appointment", &err);
   if (!r) return *err;
   JsonDoc* body = c.Body(&err);
   if (!body) return *err;
@@ -602,7 +589,7 @@ Reply EditAppointment(Call& c) {
 
 Reply DeleteEvent(Call& c) {
   std::optional<Reply> err;
-  Record* r = Lookup(c, &err);
+  Record* r = c.Lookup(c.emu.world().appointments, "eventId", "Appointment", &err);
   if (!r) return *err;
   JsonDoc* body = c.Body(&err);
   if (!body) return *err;

@@ -77,6 +77,10 @@ const Table<EmulatorFileConfig>& RootTable() {
                      "GHL's burst and daily limits, per app and location."),
           f::Section("webhooks", &EmulatorFileConfig::webhooks, WebhookTable(),
                      "Webhook delivery."),
+          f::Path("snapshot", &EmulatorFileConfig::snapshot,
+                  "Snapshot file: the world is loaded from it at start when it exists (instead "
+                  "of seeding `locations`) and saved to it at exit and on POST "
+                  "/_emulator/snapshot; empty: memory only."),
           f::List("locations", &EmulatorFileConfig::locations, LocationTable(),
                   "Locations to create at start."),
       },

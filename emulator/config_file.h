@@ -46,6 +46,9 @@ struct EmulatorFileConfig {
   std::chrono::milliseconds token_ttl = 86'399s;
   RateLimitFileConfig rate_limit;
   WebhookFileConfig webhooks;
+  // Where the world is loaded from at start (if the file exists) and saved at exit;
+  // empty: the world lives in memory only.
+  std::filesystem::path snapshot;
   // Empty: one generated location. Each listed location gets a user, a pipeline, a
   // calendar and the default custom fields.
   std::vector<LocationSeed> locations;

@@ -56,7 +56,9 @@ std::vector<std::string> ApplyFields(Emulator& emu, const std::string& location,
   std::vector<std::string> errors;
   for (const auto& m : body.GetObject()) {
     const std::string k(m.name.GetString());
-    if (!KnownWriteField(k) || (is_update && k == "locationId")) {
+    // UpdateContactDto has neither locationId nor gender (live GHL refuses gender on
+    // update too); companyName it lacks as well, but GHL accepts it.
+    if (!KnownWriteField(k) || (is_update && (k == "locationId" || k == "gender"))) {
       errors.push_back("property " + k + " should not exist");
     }
   }
@@ -182,12 +184,11 @@ std::vector<std::string> ApplyFields(Emulator& emu, const std::string& location,
 const Record* FindDuplicate(World& w, const std::string& location, const std::string& field,
                             const std::string& value, const std::string& except_id = "") {
   if (value.empty()) return nullptr;
-  const std::string want = field == "email" ? Lower(value) : value;
-  for (const auto& [id, rec] : w.contacts.all()) {
-    if (rec.location_id != location || id == except_id) continue;
-    const auto have =
-        field == "email" ? GetString(rec.doc, "emailLowerCase") : GetString(rec.doc, "phone");
-    if (have && *have == want) return &rec;
+  const bool email = field == "email";
+  // Indexed (an exact match per location), so bulk creates stay linear.
+  for (const auto& id : w.contacts.FindBy(email ? "emailLowerCase" : "phone", location,
+                                          email ? Lower(value) : value)) {
+    if (id != except_id) return w.contacts.Find(id);
   }
   return nullptr;
 }
@@ -287,20 +288,6 @@ Reply DuplicateRefused(const Record& existing, const std::string& field) {
   return JsonReply(400, d);
 }
 
-// Looks up the contact and checks the token may see it.
-Record* Lookup(Call& c, std::optional<Reply>* error) {
-  Record* r = c.emu.world().contacts.Find(c.path["contactId"]);
-  if (r == nullptr) {
-    *error = BadRequest("Contact not found");
-    return nullptr;
-  }
-  if (auto denied = c.CheckLocation(r->location_id)) {
-    *error = denied;
-    return nullptr;
-  }
-  return r;
-}
-
 Reply Create(Call& c) {
   std::optional<Reply> err;
   JsonDoc* body = c.Body(&err);
@@ -327,14 +314,14 @@ Reply Create(Call& c) {
 
 Reply Get(Call& c) {
   std::optional<Reply> err;
-  Record* r = Lookup(c, &err);
+  Record* r = c.Lookup(c.emu.world().contacts, "contactId", "Contact", &err);
   if (!r) return *err;
   return WithContact(200, *r);
 }
 
 Reply Update(Call& c) {
   std::optional<Reply> err;
-  Record* r = Lookup(c, &err);
+  Record* r = c.Lookup(c.emu.world().contacts, "contactId", "Contact", &err);
   if (!r) return *err;
   JsonDoc* body = c.Body(&err);
   if (!body) return *err;
@@ -356,15 +343,13 @@ Reply Update(Call& c) {
 
 Reply Delete(Call& c) {
   std::optional<Reply> err;
-  Record* r = Lookup(c, &err);
+  Record* r = c.Lookup(c.emu.world().contacts, "contactId", "Contact", &err);
   if (!r) return *err;
   JsonDoc payload = WebhookPayload(*r);
   const std::string location = r->location_id, id = r->id;
   c.emu.world().contacts.Erase(id, c.now_ms, c.emu.options().search_lag_ms);
   c.emu.Emit("ContactDelete", location, std::move(payload));
-  JsonDoc d(rapidjson::kObjectType);
-  d.AddMember("succeded", true, d.GetAllocator());
-  return JsonReply(200, d);
+  return Succeded();
 }
 
 Reply Upsert(Call& c) {
@@ -417,7 +402,7 @@ Reply Upsert(Call& c) {
 
 Reply Tags(Call& c, bool add) {
   std::optional<Reply> err;
-  Record* r = Lookup(c, &err);
+  Record* r = c.Lookup(c.emu.world().contacts, "contactId", "Contact", &err);
   if (!r) return *err;
   JsonDoc* body = c.Body(&err);
   if (!body) return *err;
@@ -469,6 +454,10 @@ Reply Search(Call& c) {
   std::vector<SortKey> sort;
   filter.Compile(body->HasMember("filters") ? &(*body)["filters"] : nullptr, &errors);
   CompileSort(body->HasMember("sort") ? &(*body)["sort"] : nullptr, &sort, &errors);
+  if (after && after->Size() != sort.size() + 1) {
+    errors.push_back("searchAfter must be the searchAfter value of a result of the same sort (" +
+                     std::to_string(sort.size() + 1) + " values)");
+  }
   if (!errors.empty()) return Unprocessable(errors);
   const int limit = static_cast<int>(*page_limit);
   const int page_no = static_cast<int>(page.value_or(1));
@@ -530,12 +519,26 @@ Reply Duplicate(Call& c) {
 Reply List(Call& c) {
   const auto location = c.Query("locationId").value_or("");
   if (auto denied = c.CheckLocation(location)) return *denied;
-  int limit = 20;
+  auto whole = [](const std::string& v, int64_t* out) {
+    char* end = nullptr;
+    *out = std::strtoll(v.c_str(), &end, 10);
+    return !v.empty() && *end == '\0';
+  };
+  int64_t limit = 20, start_after = 0;
+  std::vector<std::string> errors;
   if (auto l = c.Query("limit")) {
-    limit = std::atoi(l->c_str());
-    if (limit < 1 || limit > 100) return Unprocessable({"limit must not be greater than 100"});
+    if (!whole(*l, &limit)) {
+      errors.push_back("limit must be a number conforming to the specified constraints");
+    } else if (limit < 1) {
+      errors.push_back("limit must not be less than 1");
+    } else if (limit > 100) {
+      errors.push_back("limit must not be greater than 100");
+    }
   }
-  const int64_t start_after = std::atoll(c.Query("startAfter").value_or("0").c_str());
+  if (auto sa = c.Query("startAfter"); sa && !whole(*sa, &start_after)) {
+    errors.push_back("startAfter must be a number conforming to the specified constraints");
+  }
+  if (!errors.empty()) return Unprocessable(errors);
   const std::string start_after_id = c.Query("startAfterId").value_or("");
   const std::string query = Lower(c.Query("query").value_or(""));
   std::vector<const Json*> hits;
@@ -556,7 +559,7 @@ Reply List(Call& c) {
   Json list(rapidjson::kArrayType);
   const Json* last = nullptr;
   for (const Json* h : hits) {
-    if (static_cast<int>(list.Size()) >= limit) break;
+    if (static_cast<int64_t>(list.Size()) >= limit) break;
     const int64_t added = ParseIsoTime(GetString(*h, "dateAdded").value_or("")).value_or(0);
     const auto id = GetString(*h, "id").value_or("");
     if (start_after > 0 &&
@@ -568,7 +571,7 @@ Reply List(Call& c) {
   }
   Json meta(rapidjson::kObjectType);
   meta.AddMember("total", static_cast<uint64_t>(hits.size()), a);
-  if (last != nullptr && static_cast<int>(list.Size()) == limit) {
+  if (last != nullptr && static_cast<int64_t>(list.Size()) == limit) {
     const int64_t added = ParseIsoTime(GetString(*last, "dateAdded").value_or("")).value_or(0);
     const auto id = GetString(*last, "id").value_or("");
     meta.AddMember("startAfterId", Str(id, a), a);

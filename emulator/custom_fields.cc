@@ -334,9 +334,7 @@ Reply Delete(Call& c) {
   w.custom_fields.Erase(id, c.now_ms, c.emu.options().search_lag_ms);
   DropValues(c.emu, w.contacts, location, id, c.now_ms);
   DropValues(c.emu, w.opportunities, location, id, c.now_ms);
-  JsonDoc d(rapidjson::kObjectType);
-  d.AddMember("succeded", true, d.GetAllocator());  // sic, CustomFieldDeleteSuccessfulResponseDto
-  return JsonReply(200, d);
+  return Succeded();  // CustomFieldDeleteSuccessfulResponseDto
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ Emulator::Emulator(boost::asio::io_context& io, EmulatorOptions options)
       options_(options),
       limiter_(options.limits),
       ids_(options.seed),
+      id_stream_(options.seed),
       fault_rng_(options.seed ^ 0x9e3779b97f4a7c15ULL) {
   RegisterContactRoutes(router_);
   RegisterCustomFieldRoutes(router_);

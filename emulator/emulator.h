@@ -65,6 +65,7 @@ struct EmulatorOptions {
   RateLimits limits;
   int64_t search_lag_ms = 2000;  // GHL: "updates may take a few seconds to appear in search"
   int64_t access_token_ttl_s = 86'399;
+  std::string snapshot_path;  // where the world is saved (snapshot.h); empty: nowhere
 };
 
 class Emulator {
@@ -95,6 +96,14 @@ class Emulator {
 
   int64_t NowMs() const;
   std::string NewId(size_t length = 20) { return ids_.Next(length); }
+  // The seed the id sequence last started from: options.seed, or the stream a loaded
+  // snapshot continues on (snapshot.cc), so that new ids do not repeat the loaded ones.
+  // (Reset() restarts at options.seed without changing it: its world is new anyway.)
+  uint64_t id_stream() const { return id_stream_; }
+  void StartIdStream(uint64_t stream) {
+    id_stream_ = stream;
+    ids_.Reseed(stream);
+  }
   // Runs an API call as a GHL user in the web app would make the change: no token, no
   // rate limit, not logged, no faults; webhooks fire unless `webhooks` is false.
   Reply ActAsUser(http::verb method, const std::string& target, std::string body,
@@ -118,6 +127,7 @@ class Emulator {
   StrictRateLimiter limiter_;
   Faults faults_;
   IdGenerator ids_;
+  uint64_t id_stream_;
   std::mt19937_64 fault_rng_;
   std::deque<RequestLogEntry> request_log_;
   std::vector<JsonDoc> events_;

@@ -4,12 +4,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "core/http_server.h"
 #include "core/log.h"
 #include "emulator/config_file.h"
 #include "emulator/emulator.h"
+#include "emulator/snapshot.h"
 #include "emulator/webhooks.h"
 
 namespace {
@@ -33,6 +35,56 @@ void FromFile(const EmulatorFileConfig& f, Settings* s) {
   s->webhooks.retry_schedule_ms.clear();
   for (auto d : f.webhooks.retry_schedule) s->webhooks.retry_schedule_ms.push_back(d.count());
   s->webhooks.keys_dir = f.webhooks.keys_dir.string();
+  s->options.snapshot_path = f.snapshot.string();
+}
+
+// Loads the snapshot file when there is one, else seeds the configured (or the default)
+// locations. Returns the start-up summary, or the one-line error that stops start-up.
+// Inferred: a snapshot that exists wins over the config file's `locations`; they only
+// describe how a new world starts.
+ghl::Result<std::string> LoadOrSeed(ghl::emulator::Emulator& emu, const Settings& s) {
+  const std::string& path = s.options.snapshot_path;
+  if (!path.empty()) {
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) {
+      auto loaded = ghl::emulator::LoadSnapshot(emu, path);
+      if (!loaded.ok()) return loaded.error();
+      return ghl::emulator::LoadedWorldSummary(emu.world()) + "snapshot: loaded " +
+             std::to_string(*loaded) + " records from " + path + "\n";
+    }
+    if (ec) return ghl::Error{"snapshot " + path + ": " + ec.message()};
+    // Said now rather than when the world is to be saved.
+    const auto dir = std::filesystem::path(path).parent_path();
+    if (!std::filesystem::is_directory(dir, ec)) {
+      return ghl::Error{"snapshot " + path + ": directory " + dir.string() + " does not exist"};
+    }
+  }
+  std::string summary;
+  if (s.file.locations.empty()) summary = emu.SeedDefault();
+  for (const auto& l : s.file.locations) {
+    ghl::emulator::Location loc;
+    loc.id = l.id;
+    loc.name = l.name;
+    loc.company_id = l.company_id;
+    loc.allow_duplicate_contact = l.allow_duplicate_contact;
+    loc.duplicate_priority = l.duplicate_priority;
+    summary += emu.SeedLocation(loc, l.token.Reveal());
+  }
+  if (!path.empty()) summary += "snapshot: " + path + " (new; written at exit)\n";
+  return summary;
+}
+
+// On SIGTERM/SIGINT: saves the world when a snapshot file is configured. The exit code.
+int SaveAtExit(ghl::emulator::Emulator& emu) {
+  const std::string& path = emu.options().snapshot_path;
+  if (path.empty()) return 0;
+  auto saved = ghl::emulator::SaveSnapshot(emu, path);
+  if (!saved.ok()) {
+    std::cerr << "ghl-emulator: " << saved.error().message << "\n";
+    return 1;
+  }
+  std::cerr << "ghl-emulator: saved " << *saved << " records to " << path << "\n";
+  return 0;
 }
 
 }  // namespace
@@ -45,7 +97,7 @@ int main(int argc, char** argv) {
   int64_t burst = 0, interval_ms = 0, daily = 0, timeout_ms = 0;
   std::vector<int64_t> retry_ms;
   std::vector<std::string> urls;
-  std::string keys_dir;
+  std::string keys_dir, snapshot;
   bool no_rate_limit = false, print_reference = false;
   uint64_t seed = 0;
   int64_t search_lag_ms = 0, token_ttl_s = 0;
@@ -66,6 +118,10 @@ int main(int argc, char** argv) {
   auto* o_keys = cli.add_option("--keys-dir", keys_dir,
                                 "Directory for the webhook signing keys (created and reused; "
                                 "default: fresh keys each start)");
+  auto* o_snapshot = cli.add_option(
+      "--snapshot", snapshot,
+      "Snapshot file: load the world from it at start if it exists (else seed), save it "
+      "there on SIGTERM/SIGINT and on POST /_emulator/snapshot");
   auto* o_burst = cli.add_option("--rate-burst", burst, "Requests allowed in any rate window");
   auto* o_interval = cli.add_option("--rate-interval-ms", interval_ms, "Length of the window");
   auto* o_daily = cli.add_option("--rate-daily", daily, "Requests allowed per UTC day");
@@ -114,6 +170,10 @@ int main(int argc, char** argv) {
   if (no_rate_limit) s.options.limits.enabled = false;
   if (o_lag->count() > 0) s.options.search_lag_ms = search_lag_ms;
   if (o_ttl->count() > 0) s.options.access_token_ttl_s = token_ttl_s;
+  if (o_snapshot->count() > 0) s.options.snapshot_path = snapshot;
+  if (!s.options.snapshot_path.empty()) {
+    s.options.snapshot_path = std::filesystem::absolute(s.options.snapshot_path).string();
+  }
 
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
@@ -132,16 +192,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   emulator.set_webhook_sink(std::move(sink).value());
-  std::string summary;
-  if (s.file.locations.empty()) summary = emulator.SeedDefault();
-  for (const auto& l : s.file.locations) {
-    ghl::emulator::Location loc;
-    loc.id = l.id;
-    loc.name = l.name;
-    loc.company_id = l.company_id;
-    loc.allow_duplicate_contact = l.allow_duplicate_contact;
-    loc.duplicate_priority = l.duplicate_priority;
-    summary += emulator.SeedLocation(loc, l.token.Reveal());
+  auto summary = LoadOrSeed(emulator, s);
+  if (!summary.ok()) {
+    std::cerr << "ghl-emulator: " << summary.error().message << "\n";
+    return 1;
   }
 
   auto server = ghl::http_server::HttpServer::StartAsync(
@@ -157,9 +211,18 @@ int main(int argc, char** argv) {
     std::cerr << "ghl-emulator: " << server.error().message << "\n";
     return 1;
   }
+  // Handled from here on, before "admin API:" tells a supervisor the emulator is up.
+  int exit_code = 0;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    exit_code = SaveAtExit(emulator);
+    (*server)->Stop();
+    io.stop();
+  });
   const unsigned port = (*server)->port();
   std::printf("ghl-emulator listening on http://%s:%u\n%s", listen.substr(0, colon).c_str(), port,
-              summary.c_str());
+              summary->c_str());
   std::printf("webhook public key (x-ghl-signature, Ed25519):\n%s",
               emulator.webhook_sink()->Ed25519PublicKeyPem().c_str());
   std::printf("webhook public key (x-wh-signature, RSA-SHA256):\n%s",
@@ -167,11 +230,6 @@ int main(int argc, char** argv) {
   std::printf("admin API: http://%s:%u/_emulator/info\n", listen.substr(0, colon).c_str(), port);
   std::fflush(stdout);
 
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) {
-    (*server)->Stop();
-    io.stop();
-  });
   io.run();
-  return 0;
+  return exit_code;
 }

@@ -490,26 +490,6 @@ Reply WithOpportunity(Call& c, int status, const Record& r, const char* is_new =
   return JsonReply(status, d);
 }
 
-Reply Succeeded() {
-  JsonDoc d(rapidjson::kObjectType);
-  d.AddMember("succeded", true, d.GetAllocator());
-  return JsonReply(200, d);
-}
-
-// The opportunity of the path, if the token may see it.
-Record* Lookup(Call& c, std::optional<Reply>* error) {
-  Record* r = c.emu.world().opportunities.Find(c.path["id"]);
-  if (r == nullptr) {
-    *error = BadRequest("Opportunity not found");
-    return nullptr;
-  }
-  if (auto denied = c.CheckLocation(r->location_id)) {
-    *error = denied;
-    return nullptr;
-  }
-  return r;
-}
-
 // The body, with the location check done first.
 // Inferred: GHL's location guard runs before body validation, so 403 beats 422.
 JsonDoc* BodyFor(Call& c, std::optional<Reply>* error, std::string* location) {
@@ -543,14 +523,14 @@ Reply Create(Call& c) {
 
 Reply Get(Call& c) {
   std::optional<Reply> err;
-  Record* r = Lookup(c, &err);
+  Record* r = c.Lookup(c.emu.world().opportunities, "id", "Opportunity", &err);
   if (r == nullptr) return *err;
   return WithOpportunity(c, 200, *r);
 }
 
 Reply Update(Call& c) {
   std::optional<Reply> err;
-  Record* r = Lookup(c, &err);
+  Record* r = c.Lookup(c.emu.world().opportunities, "id", "Opportunity", &err);
   if (r == nullptr) return *err;
   JsonDoc* body = c.Body(&err);
   if (body == nullptr) return *err;
@@ -562,25 +542,25 @@ Reply Update(Call& c) {
 
 Reply UpdateStatus(Call& c) {
   std::optional<Reply> err;
-  Record* r = Lookup(c, &err);
+  Record* r = c.Lookup(c.emu.world().opportunities, "id", "Opportunity", &err);
   if (r == nullptr) return *err;
   JsonDoc* body = c.Body(&err);
   if (body == nullptr) return *err;
   auto errors = CheckBody(*body, StatusRules(), {"status"});
   if (!errors.empty()) return Unprocessable(errors);
   if (auto bad = UpdateOpportunity(c.emu, *r, *body, c.now_ms)) return *bad;
-  return Succeeded();
+  return Succeded();
 }
 
 Reply Delete(Call& c) {
   std::optional<Reply> err;
-  Record* r = Lookup(c, &err);
+  Record* r = c.Lookup(c.emu.world().opportunities, "id", "Opportunity", &err);
   if (r == nullptr) return *err;
   JsonDoc payload = WebhookPayload(*r);
   const std::string location = r->location_id, id = r->id;
   c.emu.world().opportunities.Erase(id, c.now_ms, c.emu.options().search_lag_ms);
   c.emu.Emit("OpportunityDelete", location, std::move(payload));
-  return Succeeded();
+  return Succeded();
 }
 
 // Matches by `id` when given, else by (contactId, pipelineId).

@@ -112,6 +112,26 @@ std::optional<Reply> Call::CheckLocation(const std::string& location_id) const {
   return Forbidden("The token does not have access to this location.");
 }
 
+Record* Call::Lookup(Collection& collection, const std::string& param, const std::string& what,
+                     std::optional<Reply>* error) {
+  Record* r = collection.Find(path[param]);
+  if (r == nullptr) {
+    *error = BadRequest(what + " not found");
+    return nullptr;
+  }
+  if (auto denied = CheckLocation(r->location_id)) {
+    *error = denied;
+    return nullptr;
+  }
+  return r;
+}
+
+Reply Succeded(int status) {
+  JsonDoc d(rapidjson::kObjectType);
+  d.AddMember("succeded", true, d.GetAllocator());
+  return JsonReply(status, d);
+}
+
 Reply JsonReply(int status, const Json& body) {
   Reply r;
   r.status = status;

@@ -47,6 +47,11 @@ struct Call {
   std::optional<std::string> Query(const std::string& key) const;
   // nullopt when the token may act on `location_id`; else the 403/400 reply.
   std::optional<Reply> CheckLocation(const std::string& location_id) const;
+  // The record of `collection` named by path parameter `param`, when the token may see
+  // it; else null and *error is the reply: 400 "<what> not found" (the specs declare no
+  // 404 for these operations) or the location check's answer.
+  Record* Lookup(Collection& collection, const std::string& param, const std::string& what,
+                 std::optional<Reply>* error);
 
   std::optional<JsonDoc> body_;
 };
@@ -89,6 +94,7 @@ Reply NotFound(const std::string& message);                     // 404
 Reply Unprocessable(const std::vector<std::string>& messages);  // 422
 Reply TooManyRequests();                                        // 429
 Reply ServerError(int status = 500);                            // 5xx
+Reply Succeded(int status = 200);  // {"succeded": true}, spelled as the specs spell it
 
 std::string UrlDecode(std::string_view s);
 std::map<std::string, std::string> ParseQuery(std::string_view query);

@@ -1,5 +1,7 @@
 #include "emulator/world.h"
 
+#include <algorithm>
+
 namespace ghl::emulator {
 
 std::string Token::RateKey() const {
@@ -18,6 +20,45 @@ const Record* Collection::Find(const std::string& id) const {
   return it == records_.end() ? nullptr : &it->second;
 }
 
+void Collection::Unindex(const std::string& id) {
+  auto it = filed_.find(id);
+  if (it == filed_.end()) return;
+  for (const auto& [field, key] : it->second) {
+    auto& idx = index_[field];
+    auto range = idx.equal_range(key);
+    for (auto e = range.first; e != range.second; ++e) {
+      if (e->second == id) {
+        idx.erase(e);
+        break;
+      }
+    }
+  }
+  filed_.erase(it);
+}
+
+void Collection::Index(const Record& record) {
+  Unindex(record.id);
+  auto& keys = filed_[record.id];
+  for (const auto& field : indexed_) {
+    auto value = GetString(record.doc, field.c_str());
+    if (!value || value->empty()) continue;
+    std::string key = record.location_id + '\0' + *value;
+    index_[field].emplace(key, record.id);
+    keys.emplace_back(field, std::move(key));
+  }
+}
+
+std::vector<std::string> Collection::FindBy(const std::string& field, const std::string& location,
+                                            const std::string& value) const {
+  std::vector<std::string> ids;
+  auto idx = index_.find(field);
+  if (idx == index_.end()) return ids;
+  auto range = idx->second.equal_range(location + '\0' + value);
+  for (auto e = range.first; e != range.second; ++e) ids.push_back(e->second);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 Record& Collection::Put(Record record, int64_t now_ms, int64_t lag_ms) {
   const std::string id = record.id;
   Record& stored = records_[id] = std::move(record);
@@ -26,17 +67,21 @@ Record& Collection::Put(Record record, int64_t now_ms, int64_t lag_ms) {
 }
 
 void Collection::Touched(const Record& record, int64_t now_ms, int64_t lag_ms) {
+  if (!indexed_.empty()) Index(record);
   Publish(record.id, std::make_shared<const JsonDoc>(Copy(record.doc)), now_ms + lag_ms);
 }
 
 bool Collection::Erase(const std::string& id, int64_t now_ms, int64_t lag_ms) {
   if (records_.erase(id) == 0) return false;
+  Unindex(id);
   Publish(id, nullptr, now_ms + lag_ms);
   return true;
 }
 
 void Collection::Clear() {
   records_.clear();
+  index_.clear();
+  filed_.clear();
   visible_.clear();
   pending_.clear();
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "emulator/json.h"
@@ -49,6 +50,10 @@ struct Record {
 // Records of one object type, plus the lagged view that search endpoints read.
 class Collection {
  public:
+  Collection() = default;
+  // `indexed`: top-level string fields with an exact-match index per location (FindBy).
+  explicit Collection(std::vector<std::string> indexed) : indexed_(std::move(indexed)) {}
+
   Record* Find(const std::string& id);
   const Record* Find(const std::string& id) const;
   Record& Put(Record record, int64_t now_ms, int64_t lag_ms);
@@ -56,6 +61,10 @@ class Collection {
   void Touched(const Record& record, int64_t now_ms, int64_t lag_ms);
   bool Erase(const std::string& id, int64_t now_ms, int64_t lag_ms);
   const std::map<std::string, Record>& all() const { return records_; }
+  // Ids of the records of `location` whose indexed `field` equals `value`.
+  // REQUIRES: `field` was named at construction.
+  std::vector<std::string> FindBy(const std::string& field, const std::string& location,
+                                  const std::string& value) const;
   size_t size() const { return records_.size(); }
   void Clear();
 
@@ -71,7 +80,14 @@ class Collection {
   };
   void Publish(const std::string& id, std::shared_ptr<const JsonDoc> doc, int64_t at_ms);
 
+  void Unindex(const std::string& id);
+  void Index(const Record& record);
+
   std::map<std::string, Record> records_;
+  std::vector<std::string> indexed_;
+  // field -> (location \0 value) -> ids; and id -> the keys it is filed under.
+  std::map<std::string, std::unordered_multimap<std::string, std::string>> index_;
+  std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> filed_;
   View visible_;
   std::deque<Pending> pending_;
 };
@@ -127,7 +143,7 @@ struct World {
   std::map<std::string, Location> locations;
   std::map<std::string, Token> tokens;  // by bearer token
   Collection users;
-  Collection contacts;
+  Collection contacts{{"emailLowerCase", "phone"}};  // duplicate matching
   Collection custom_fields;  // definitions, with `model` contact or opportunity
   Collection pipelines;
   Collection opportunities;

@@ -1,23 +1,39 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: builds ghl-syncd and runs it in the foreground on
-# config/examples/demo.yaml, with its SQLite state in var/demo/. No GHL account needed.
+# The main job on the embedded default: builds ghl-syncd and ghl-emulator, starts the
+# emulator (config/examples/emulator.yaml) as the GHL side, and runs the daemon in the
+# foreground on config/examples/demo.yaml, with its SQLite state in var/demo/.
+# No GHL account needed. Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ghl_ensure_packages "${GHL_BUILD_PACKAGES[@]}"
-ghl_build default ghl-syncd
+ghl_build default ghl-syncd ghl-emulator
 mkdir -p var/demo
 
 http=${GHL_SYNCD_HTTP:-127.0.0.1:9464}
 export GHL_SYNCD_HTTP=$http
+ghl_log "starting ghl-emulator (log: var/demo/emulator.log)"
+build/ghl-emulator --config config/examples/emulator.yaml >var/demo/emulator.log 2>&1 &
+emulator=$!
+trap 'kill $emulator 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q 'admin API' var/demo/emulator.log 2>/dev/null && break; sleep 0.1; done
+if ! grep -q 'admin API' var/demo/emulator.log; then
+  cat var/demo/emulator.log >&2
+  echo "ghl-emulator did not start (is port 8089 taken?)" >&2
+  exit 1
+fi
+emu=$(sed -n 's/^ghl-emulator listening on //p' var/demo/emulator.log)
+
 ghl_log "starting ghl-syncd on config/examples/demo.yaml (state: var/demo/state.db)"
 cat >&2 <<MSG
+    GHL side: $emu (admin API: $emu/_emulator/info)
     Try, from another terminal:
+      curl -s http://$http/readyz                         # ready once GHL accepted the token
       curl -s http://$http/metrics | grep ghl_syncd_      # Prometheus metrics
-      curl -s http://$http/readyz                         # readiness
+      curl -s -X POST $emu/_emulator/user/contacts/ -d '{"locationId":"demo-location","firstName":"Ada"}'
+                                                          # a change "as a GHL user" (fires a webhook)
       kill -HUP \$(pgrep -f 'ghl-syncd run')              # reload config + mappings
-      build/ghl-syncd check --config config/examples/demo.yaml
     Stop with Ctrl-C (a clean drain and exit 0).
 MSG
-exec build/ghl-syncd run --config config/examples/demo.yaml
+build/ghl-syncd run --config config/examples/demo.yaml

@@ -1,6 +1,9 @@
 // ghl-emulator --config: a strict YAML file, with flags overriding it.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "tests/support/emulator_process.h"
 
 namespace ghl {
@@ -82,6 +85,39 @@ locations:
             std::string::npos)
       << out;
   EXPECT_NE(out.find("locations[0]: missing required key 'token'"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ghl
+
+namespace ghl {
+namespace {
+
+TEST(EmulatorConfigFile, TheShippedDemoConfigStartsAndMatchesTheDaemonDemo) {
+  // EmulatorProcess adds --listen 127.0.0.1:0, which overrides the file's port.
+  EmulatorProcess emu({"--config", std::string(GHL_SOURCE_DIR) + "/config/examples/emulator.yaml"});
+  ASSERT_TRUE(emu.ok()) << emu.startup_error();
+  EXPECT_EQ(emu.location_id(), "demo-location") << "config/examples/demo.yaml's default";
+  EXPECT_EQ(emu.token(), "demo-private-integration-token");
+}
+
+TEST(EmulatorConfigFile, ReadmeCarriesTheGeneratedReference) {
+  testing::TempDir dir;
+  auto [code, reference] = testing::RunToEnd(
+      {std::string(GHL_BINARY_DIR) + "/ghl-emulator", "--config-reference"}, {}, dir / "ref");
+  ASSERT_EQ(code, 0);
+  std::ifstream in(std::string(GHL_SOURCE_DIR) + "/README.md");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string readme = buf.str();
+  const std::string begin =
+      "<!-- BEGIN EMULATOR CONFIG REFERENCE (generated: ghl-emulator --config-reference) -->\n";
+  const std::string end = "<!-- END EMULATOR CONFIG REFERENCE -->";
+  const size_t b = readme.find(begin), e = readme.find(end);
+  ASSERT_NE(b, std::string::npos);
+  ASSERT_NE(e, std::string::npos);
+  EXPECT_EQ(readme.substr(b + begin.size(), e - b - begin.size()), reference)
+      << "run scripts/update-readme-reference.sh";
 }
 
 }  // namespace

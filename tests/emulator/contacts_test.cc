@@ -197,6 +197,8 @@ TEST_F(EmulatorContacts, SearchFiltersSortsAndPagesWithSearchAfter) {
   const std::set<std::pair<std::string, std::string>> distinct(seen.begin(), seen.end());
   EXPECT_EQ(distinct.size(), 25u);
 
+  auto stale = search(R"(,"searchAfter":["x"])");
+  EXPECT_EQ(stale.status, 422) << "a cursor of another sort is refused, not ignored";
   auto too_big = emu_->Api("POST", "/contacts/search",
                            R"({"locationId":")" + lid + R"(","pageLimit":501})", "2021-07-28", tok);
   EXPECT_EQ(too_big.status, 422);
@@ -234,6 +236,13 @@ TEST_F(EmulatorContacts, DeprecatedListPagesOldestFirst) {
     next = r["meta"]["nextPageUrl"].IsString() ? r["meta"]["nextPageUrl"].GetString() : "";
   }
   EXPECT_EQ(ids.size(), 7u);
+  for (const char* bad : {"&limit=0", "&limit=abc", "&limit=101", "&startAfter=soon"}) {
+    auto r = emu_->Api("GET", "/contacts/?locationId=" + lid + bad, "", "2021-07-28", tok);
+    EXPECT_EQ(r.status, 422) << bad;
+  }
+  auto zero = Json(
+      emu_->Api("GET", "/contacts/?locationId=" + lid + "&limit=0", "", "2021-07-28", tok).body);
+  EXPECT_STREQ(zero["message"][0].GetString(), "limit must not be less than 1");
 }
 
 TEST_F(EmulatorContacts, BadRequestsGetGhlErrorShapes) {
@@ -255,6 +264,11 @@ TEST_F(EmulatorContacts, BadRequestsGetGhlErrorShapes) {
 
   EXPECT_EQ(emu_->Api("POST", "/contacts/", R"({"firstName":"x"})").status, 422)
       << "locationId is required";
+  const std::string id = Create(R"("firstName":"Gendered","gender":"female")");
+  auto gender = emu_->Api("PUT", "/contacts/" + id, R"({"gender":"male"})");
+  EXPECT_EQ(gender.status, 422) << "UpdateContactDto has no gender";
+  EXPECT_EQ(emu_->Api("PUT", "/contacts/" + id, R"({"companyName":"Acme"})").status, 200)
+      << "companyName is accepted on update although the DTO lacks it";
   auto bad_email = emu_->Api("POST", "/contacts/",
                              R"({"locationId":")" + Loc() + R"(","email":"not an email"})");
   EXPECT_EQ(bad_email.status, 422);

@@ -78,14 +78,15 @@ class Process {
   std::optional<int> Wait(std::chrono::milliseconds timeout) {
     if (exit_code_) return exit_code_;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
+    do {  // at least one look, so Wait(0ms) tells whether it has exited
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         return exit_code_;
       }
+      if (std::chrono::steady_clock::now() >= deadline) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    } while (true);
     return std::nullopt;
   }
 
