@@ -73,13 +73,19 @@ int main(int argc, char** argv) {
   Fetch("DELETE", url + "/_emulator/requests", "");
 
   boost::asio::io_context io;
-  ghl::ghl_client::CurlMulti curl(io, {.max_connections_per_host = 256, .max_connections = 256});
+  // One connection per request in flight: a transfer that waits inside curl for a free
+  // connection leaves later than the limiter recorded, and bunched sends can exceed the
+  // server's window (measured: 32 429s at 500 locations with a 256-connection cap).
+  constexpr int kInFlightPerLocation = 2;
+  const long connections = static_cast<long>(locations) * kInFlightPerLocation + 8;
+  ghl::ghl_client::CurlMulti curl(
+      io, {.max_connections_per_host = connections, .max_connections = connections});
   ghl::SystemClock clock;
   ghl::ghl_client::ClientOptions options;
   options.base_url = url;
   options.limits.burst = burst;
   options.limits.interval = std::chrono::milliseconds(interval_ms);
-  options.max_in_flight_per_location = 2;
+  options.max_in_flight_per_location = kInFlightPerLocation;
   ghl::ghl_client::GhlClient client(io, curl, clock, options);
   for (const auto& [id, token] : locs) {
     client.AddLocation(id, std::make_shared<ghl::ghl_client::StaticToken>(token));

@@ -166,7 +166,7 @@ void App::Shutdown(const std::string& why) {
     }
     notifier_.StopWatchdog();
     budget_timer_.cancel();
-    for (auto& t : probe_timers_) t->cancel();
+    for (auto& [id, t] : probe_timers_) t->cancel();
     if (http_) http_->Stop();
     signals_.cancel();
     io_.stop();
@@ -180,7 +180,14 @@ std::string BudgetResource(const std::string& location_id) { return "location/" 
 
 void App::StartGhlClient() {
   const auto& g = config_->ghl;
-  curl_ = std::make_unique<ghl_client::CurlMulti>(io_, ghl_client::CurlMulti::Options{});
+  // A connection for every request the client may have in flight: a transfer that waits
+  // inside curl for a connection leaves later than the rate limiter counted it, and
+  // bunched sends can exceed GHL's window (seen in bench/ghl_client.sh).
+  const long connections = std::max<long>(
+      16, static_cast<long>(g.locations.size()) * static_cast<long>(g.max_in_flight_per_location));
+  curl_ = std::make_unique<ghl_client::CurlMulti>(
+      io_, ghl_client::CurlMulti::Options{.max_connections_per_host = connections,
+                                          .max_connections = connections});
   ghl_client::ClientOptions options;
   options.base_url = g.base_url;
   options.timeout = g.request_timeout;
@@ -224,14 +231,15 @@ void App::ProbeLocation(const std::string& location_id) {
                  spdlog::error("location {}: {}; retrying every 30s", location_id, why);
                }
                location_problems_[location_id] = why;
-               auto timer =
-                   std::make_unique<boost::asio::steady_timer>(io_, std::chrono::seconds(30));
+               // One timer per location, reused: retries must not pile up timers.
+               auto& timer = probe_timers_[location_id];
+               if (!timer) timer = std::make_unique<boost::asio::steady_timer>(io_);
+               timer->expires_after(std::chrono::seconds(30));
                timer->async_wait([this, location_id](const boost::system::error_code& ec) {
                  if (ec || stopping_) return;
                  if (ghl_->Status(location_id).paused) ghl_->Resume(location_id);
                  ProbeLocation(location_id);
                });
-               probe_timers_.push_back(std::move(timer));
              });
 }
 

@@ -74,7 +74,7 @@ class App {
   boost::asio::steady_timer budget_timer_;
   // Per location: empty once GHL accepted its token, else why not (for /readyz).
   std::map<std::string, std::string> location_problems_;
-  std::vector<std::unique_ptr<boost::asio::steady_timer>> probe_timers_;
+  std::map<std::string, std::unique_ptr<boost::asio::steady_timer>> probe_timers_;
   std::unique_ptr<HttpServer> http_;
   bool stopping_ = false;
 };

@@ -100,6 +100,8 @@ Reply GetFaults(Call& c) {
   d.AddMember("timeoutRate", f.timeout_rate, a);
   d.AddMember("timeoutMs", f.timeout_ms, a);
   d.AddMember("latencyMs", f.latency_ms, a);
+  d.AddMember("bodyFaultRate", f.body_fault_rate, a);
+  d.AddMember("bodyFault", Str(f.body_fault, a), a);
   Json tokens(rapidjson::kArrayType);
   for (const auto& t : f.unauthorized_tokens) tokens.PushBack(Str(t, a), a);
   d.AddMember("unauthorizedTokens", tokens, a);
@@ -121,6 +123,12 @@ Reply PutFaults(Call& c) {
   f.timeout_rate = GetNumber(*body, "timeoutRate").value_or(0);
   f.timeout_ms = static_cast<int64_t>(GetNumber(*body, "timeoutMs").value_or(30'000));
   f.latency_ms = static_cast<int64_t>(GetNumber(*body, "latencyMs").value_or(0));
+  f.body_fault_rate = GetNumber(*body, "bodyFaultRate").value_or(0);
+  f.body_fault = GetString(*body, "bodyFault").value_or("malformed");
+  if (f.body_fault != "malformed" && f.body_fault != "truncated" && f.body_fault != "html" &&
+      f.body_fault != "huge") {
+    return Unprocessable({"bodyFault must be one of: malformed, truncated, html, huge"});
+  }
   if (const Json* tokens = GetArray(*body, "unauthorizedTokens")) {
     for (const auto& t : tokens->GetArray()) {
       if (t.IsString()) f.unauthorized_tokens.insert(t.GetString());
@@ -130,8 +138,8 @@ Reply PutFaults(Call& c) {
   f.webhook_duplicate_rate = GetNumber(*body, "webhookDuplicateRate").value_or(0);
   f.webhook_reorder = GetBool(*body, "webhookReorder").value_or(false);
   f.webhook_delay_ms = static_cast<int64_t>(GetNumber(*body, "webhookDelayMs").value_or(0));
-  for (double rate : {f.error_rate, f.reset_rate, f.timeout_rate, f.webhook_drop_rate,
-                      f.webhook_duplicate_rate}) {
+  for (double rate : {f.error_rate, f.reset_rate, f.timeout_rate, f.body_fault_rate,
+                      f.webhook_drop_rate, f.webhook_duplicate_rate}) {
     if (rate < 0 || rate > 1) return Unprocessable({"rates are shares between 0 and 1"});
   }
   c.emu.faults() = f;

@@ -87,6 +87,19 @@ void Emulator::Emit(const std::string& type, const std::string& location_id, Jso
   events_.push_back(std::move(event));
 }
 
+void Emulator::SpoilBody(Reply* reply) {
+  if (faults_.body_fault == "truncated") {
+    reply->body.resize(reply->body.size() / 2);
+  } else if (faults_.body_fault == "html") {
+    reply->body = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+    reply->headers.emplace_back("Content-Type", "text/html");
+  } else if (faults_.body_fault == "huge") {
+    reply->body = "{\"padding\":\"" + std::string(40 << 20, 'x') + "\"}";
+  } else {
+    reply->body = "{\"contacts\": [{\"id\": ";
+  }
+}
+
 Reply Emulator::ActAsUser(http::verb method, const std::string& target, std::string body,
                           bool webhooks) {
   Request req{method, target, 11};
@@ -125,6 +138,7 @@ void Emulator::Handle(Request&& req, std::shared_ptr<Responder> responder) {
     if (request_log_.size() > kRequestLogLimit) request_log_.pop_front();
   }
 
+  if (!admin && reply.status < 300 && Chance(faults_.body_fault_rate)) SpoilBody(&reply);
   auto res = std::make_shared<Response>(ToResponse(req, reply, info.headers));
   if (!admin && faults_.latency_ms > 0) {
     return AfterDelay(io_, faults_.latency_ms, [responder, res] { responder->Send(*res); });

@@ -30,7 +30,12 @@ struct Faults {
   double reset_rate = 0;    // share dropped without an answer
   double timeout_rate = 0;  // share held unanswered for `timeout_ms`, then dropped
   int64_t timeout_ms = 30'000;
-  int64_t latency_ms = 0;                     // added before every API answer
+  int64_t latency_ms = 0;  // added before every API answer
+  // Share of successful API answers whose body is spoiled, and how: "malformed" (not
+  // JSON), "truncated" (cut in half), "html" (a proxy's error page with status 200),
+  // "huge" (40 MiB of JSON padding).
+  double body_fault_rate = 0;
+  std::string body_fault = "malformed";
   std::set<std::string> unauthorized_tokens;  // always 401, as if revoked
   // Webhook delivery faults, applied by the dispatcher.
   double webhook_drop_rate = 0;
@@ -119,6 +124,7 @@ class Emulator {
   };
   Reply Dispatch(http_server::Request& req, DispatchInfo* info, bool as_user);
   bool Chance(double p);
+  void SpoilBody(Reply* reply);
 
   boost::asio::io_context& io_;
   EmulatorOptions options_;

@@ -117,6 +117,16 @@ void ParseBody(const std::string& body, ApiResult* result) {
   }
 }
 
+// Why `body` is not usable JSON, if it is not. An empty body is fine (204 and the like).
+std::optional<std::string> NotJson(const std::string& body, const std::string& content_type) {
+  if (body.empty()) return std::nullopt;
+  rapidjson::Document d;
+  d.Parse(body.c_str(), body.size());
+  if (!d.HasParseError()) return std::nullopt;
+  return "the body is not JSON (error at byte " + std::to_string(d.GetErrorOffset()) + " of " +
+         std::to_string(body.size()) + ", content-type '" + content_type + "')";
+}
+
 std::optional<int64_t> HeaderInt(const HttpResponse& r, const char* name) {
   const std::string v = r.Header(name);
   if (v.empty()) return std::nullopt;
@@ -224,7 +234,8 @@ void GhlClient::Send(Location& loc, Pending p) {
                    options_.base_url + p.request.path,
                    {"Authorization: Bearer " + loc.tokens->Token(), "Accept: application/json"},
                    p.request.body,
-                   options_.timeout};
+                   options_.timeout,
+                   options_.max_response_bytes};
   if (p.request.family == Family::kDefault) {
     http.headers.push_back("Version: " + options_.version_default);
   } else if (p.request.family == Family::kCalendars) {
@@ -303,11 +314,21 @@ void GhlClient::OnAnswer(const std::string& location_id, Pending p, HttpResponse
       Finish(p, std::move(result));
     }
   } else if (r.status >= 200 && r.status < 300) {
+    // A success whose body is not JSON (a truncated answer, a proxy's HTML page) is not
+    // a success: the caller could not read it. Retry later.
+    if (auto why = NotJson(result.body, r.Header("content-type"))) {
+      spdlog::warn("GHL answered {} to {} for location {} with an unreadable body: {}", r.status,
+                   p.request.operation, loc.id, *why);
+      result.outcome = Outcome::kRetry;
+      result.error = ErrorClass::kServer;
+      result.message = *why;
+    }
     Finish(p, std::move(result));
   } else if (r.status == 0 || r.status >= 500 || r.status == 408) {
     result.outcome = Outcome::kRetry;
     result.error = r.status == 0 ? ErrorClass::kTransport : ErrorClass::kServer;
     if (r.status == 0) result.message = r.error;
+    if (r.too_large) result.error = ErrorClass::kServer;
     Finish(p, std::move(result));
   } else {
     result.outcome = Outcome::kFatal;

@@ -87,6 +87,7 @@ struct ClientOptions {
   int max_in_flight_per_location = 4;
   int max_rate_limited_attempts = 6;
   std::chrono::milliseconds max_429_jitter{1000};
+  size_t max_response_bytes = 16 << 20;  // larger answers are cut off and retried
   RateLimiterOptions limits;
 };
 

@@ -18,9 +18,12 @@ struct CurlMulti::Transfer {
   HttpResponse response;
   Callback done;
   char error[CURL_ERROR_SIZE] = {};
+  void* body_sink = nullptr;  // a BodySink, owned here
+  void (*free_sink)(void*) = nullptr;
   std::chrono::steady_clock::time_point started;
 
   ~Transfer() {
+    if (free_sink != nullptr) free_sink(body_sink);
     if (headers != nullptr) curl_slist_free_all(headers);
     if (easy != nullptr) curl_easy_cleanup(easy);
   }
@@ -44,8 +47,18 @@ struct CurlMulti::Socket {
 
 namespace {
 
+struct BodySink {
+  HttpResponse* response;
+  size_t limit;
+};
+
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
-  static_cast<HttpResponse*>(user)->body.append(data, size * n);
+  auto* sink = static_cast<BodySink*>(user);
+  if (sink->response->body.size() + size * n > sink->limit) {
+    sink->response->too_large = true;
+    return 0;  // curl stops with CURLE_WRITE_ERROR
+  }
+  sink->response->body.append(data, size * n);
   return size * n;
 }
 
@@ -107,7 +120,9 @@ void CurlMulti::Start(HttpRequest request, Callback done) {
   t->headers = curl_slist_append(t->headers, "Expect:");  // no 100-continue round trip
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &OnBody);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, &t->response);
+  t->body_sink = new BodySink{&t->response, r.max_response_bytes};
+  t->free_sink = [](void* p) { delete static_cast<BodySink*>(p); };
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, t->body_sink);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &OnHeader);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, &t->response);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
@@ -209,6 +224,10 @@ void CurlMulti::CollectFinished() {
     } else {
       response.status = 0;
       response.error = t->error[0] != '\0' ? t->error : curl_easy_strerror(code);
+      if (response.too_large) {
+        response.error = "answer larger than " + std::to_string(t->request.max_response_bytes) +
+                         " bytes; cut off";
+      }
     }
     response.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - t->started);

@@ -26,6 +26,8 @@ struct HttpRequest {
   std::vector<std::string> headers;  // "Name: value"
   std::string body;
   std::chrono::milliseconds timeout{30'000};
+  // Answers larger than this are cut off and fail with CURLE_WRITE_ERROR (too_large set).
+  size_t max_response_bytes = 16 << 20;
 };
 
 struct HttpResponse {
@@ -35,6 +37,7 @@ struct HttpResponse {
   CURLcode curl_code = CURLE_OK;
   std::string error;  // curl's message when curl_code != CURLE_OK
   std::chrono::microseconds elapsed{0};
+  bool too_large = false;  // the body passed max_response_bytes
 
   std::string Header(const std::string& lowercase_name) const;
 };

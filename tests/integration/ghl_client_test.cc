@@ -167,6 +167,31 @@ TEST_F(ClientTest, ErrorsAreClassifiedForTheDispatcher) {
   EXPECT_EQ(call(ListContacts()).error, ErrorClass::kTransport);
 }
 
+TEST_F(ClientTest, UnreadableAnswersAreRetriedNotTakenForSuccess) {
+  Start(100, 10'000, {"--no-rate-limit"});
+  std::vector<ApiResult> results;
+  auto call = [&] {
+    client_->Call(emu_->location_id(), Lane::kRealtime, ListContacts(),
+                  [&](ApiResult r) { results.push_back(std::move(r)); });
+    RunUntil(results, results.size() + 1, 20s);
+    return results.back();
+  };
+  for (const char* fault : {"malformed", "truncated", "html", "huge"}) {
+    ASSERT_EQ(emu_->Admin("PUT", "/faults",
+                          std::string(R"({"bodyFaultRate":1,"bodyFault":")") + fault + R"("})")
+                  .status,
+              200);
+    const ApiResult r = call();
+    EXPECT_EQ(r.outcome, Outcome::kRetry) << fault << ": " << r.message;
+    EXPECT_EQ(r.error, ErrorClass::kServer) << fault;
+    EXPECT_FALSE(r.message.empty()) << fault;
+  }
+  EXPECT_NE(results[2].message.find("text/html"), std::string::npos) << results[2].message;
+  EXPECT_NE(results[3].message.find("larger than"), std::string::npos) << results[3].message;
+  ASSERT_EQ(emu_->Admin("PUT", "/faults", "{}").status, 200);
+  EXPECT_EQ(call().outcome, Outcome::kOk) << "and the client goes on";
+}
+
 // A token that is rejected until it is refreshed.
 class RefreshingToken final : public TokenSource {
  public:
