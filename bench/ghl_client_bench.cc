@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
   options.limits.burst = burst;
   options.limits.interval = std::chrono::milliseconds(interval_ms);
   options.max_in_flight_per_location = kInFlightPerLocation;
+  options.max_in_flight_total = static_cast<int>(connections);
   ghl::ghl_client::GhlClient client(io, curl, clock, options);
   for (const auto& [id, token] : locs) {
     client.AddLocation(id, std::make_shared<ghl::ghl_client::StaticToken>(token));

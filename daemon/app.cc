@@ -192,6 +192,7 @@ void App::StartGhlClient() {
   options.base_url = g.base_url;
   options.timeout = g.request_timeout;
   options.max_in_flight_per_location = static_cast<int>(g.max_in_flight_per_location);
+  options.max_in_flight_total = static_cast<int>(connections);
   options.limits = {
       .burst = g.rate_limit.burst,
       .interval = g.rate_limit.interval,

@@ -190,6 +190,12 @@ void GhlClient::Pump(Location& loc) {
     auto lane_it = std::find_if(std::begin(loc.lanes), std::end(loc.lanes),
                                 [](const auto& q) { return !q.empty(); });
     if (lane_it == std::end(loc.lanes)) return;
+    if (in_flight_total_ >= options_.max_in_flight_total) {
+      if (std::find(starved_.begin(), starved_.end(), loc.id) == starved_.end()) {
+        starved_.push_back(loc.id);
+      }
+      return;
+    }
     const Lane lane = static_cast<Lane>(lane_it - std::begin(loc.lanes));
     const auto now = Now();
     auto when = loc.limiter.EarliestSend(lane, now);
@@ -229,6 +235,7 @@ void GhlClient::Send(Location& loc, Pending p) {
   }
   ++p.attempts;
   ++loc.in_flight;
+  ++in_flight_total_;
   if (metrics_) metrics_->in_flight.Increment();
   HttpRequest http{p.request.method,
                    options_.base_url + p.request.path,
@@ -254,6 +261,7 @@ void GhlClient::OnAnswer(const std::string& location_id, Pending p, HttpResponse
   if (it == locations_.end()) return;
   Location& loc = *it->second;
   --loc.in_flight;
+  --in_flight_total_;
   if (metrics_) {
     metrics_->in_flight.Decrement();
     metrics_->requests
@@ -340,6 +348,12 @@ void GhlClient::OnAnswer(const std::string& location_id, Pending p, HttpResponse
         .Set(static_cast<double>(loc.limiter.BurstRemaining(now)));
     metrics_->budget.Add({{"location", loc.id}, {"window", "daily"}})
         .Set(static_cast<double>(loc.limiter.DailyRemaining(now)));
+  }
+  // Locations the global cap held back go first, round robin; then this one.
+  for (size_t n = starved_.size(); n > 0 && in_flight_total_ < options_.max_in_flight_total; --n) {
+    const std::string id = starved_.front();
+    starved_.pop_front();
+    if (auto s = locations_.find(id); s != locations_.end()) Pump(*s->second);
   }
   Pump(loc);
 }

@@ -85,6 +85,10 @@ struct ClientOptions {
   std::string version_calendars = "2021-04-15";
   std::chrono::milliseconds timeout{30'000};
   int max_in_flight_per_location = 4;
+  // Requests on the wire over all locations. Keep it at or below the CurlMulti's
+  // connection limit: a call that waited inside curl for a connection would leave later
+  // than the limiter counted it, and bunched arrivals can exceed GHL's window.
+  int max_in_flight_total = 256;
   int max_rate_limited_attempts = 6;
   std::chrono::milliseconds max_429_jitter{1000};
   size_t max_response_bytes = 16 << 20;  // larger answers are cut off and retried
@@ -134,6 +138,9 @@ class GhlClient {
   const Clock& clock_;
   ClientOptions options_;
   std::map<std::string, std::unique_ptr<Location>> locations_;
+  int in_flight_total_ = 0;
+  // Locations with work that the global cap held back, served first as calls finish.
+  std::deque<std::string> starved_;
   std::mt19937_64 jitter_rng_{std::random_device{}()};
   std::shared_ptr<bool> alive_;
 

@@ -192,6 +192,44 @@ TEST_F(ClientTest, UnreadableAnswersAreRetriedNotTakenForSuccess) {
   EXPECT_EQ(call().outcome, Outcome::kOk) << "and the client goes on";
 }
 
+TEST_F(ClientTest, TheGlobalInFlightCapHoldsAcrossLocationsAndStarvesNone) {
+  Start(5, 1000);
+  ClientOptions o;
+  o.base_url = emu_->base_url();
+  o.limits = {.burst = 5, .interval = 1000ms};
+  o.max_in_flight_per_location = 4;
+  o.max_in_flight_total = 3;
+  GhlClient capped(io_, curl_, clock_, o);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    auto loc = Json(emu_->Admin("POST", "/locations", R"({"name":"cap"})").body);
+    ids.emplace_back(loc["location"]["id"].GetString());
+    capped.AddLocation(ids.back(),
+                       std::make_shared<StaticToken>(loc["location"]["token"].GetString()));
+  }
+  std::vector<ApiResult> results;
+  int peak = 0;
+  std::map<std::string, int> done;
+  for (const auto& id : ids) {
+    for (int i = 0; i < 4; ++i) {
+      capped.Call(id, Lane::kRealtime,
+                  {"contacts.list", "GET", "/contacts/?locationId=" + id + "&limit=1"},
+                  [&, id](ApiResult r) {
+                    int now = 0;
+                    for (const auto& other : ids) now += capped.Status(other).in_flight;
+                    peak = std::max(peak, now + 1);  // + the call that just finished
+                    ++done[id];
+                    results.push_back(std::move(r));
+                  });
+    }
+  }
+  RunUntil(results, 24, 30s);
+  ASSERT_EQ(results.size(), 24u);
+  for (const auto& r : results) EXPECT_EQ(r.outcome, Outcome::kOk) << r.status << " " << r.message;
+  EXPECT_LE(peak, 3) << "never more than max_in_flight_total on the wire";
+  for (const auto& id : ids) EXPECT_EQ(done[id], 4) << "every location was served";
+}
+
 // A token that is rejected until it is refreshed.
 class RefreshingToken final : public TokenSource {
  public:
