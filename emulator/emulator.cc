@@ -69,7 +69,6 @@ void Emulator::ApplyFaults() {
 }
 
 void Emulator::Emit(const std::string& type, const std::string& location_id, JsonDoc payload) {
-  auto& a = payload.GetAllocator();
   if (!payload.IsObject()) payload.SetObject();
   // type and locationId first, as in GHL's examples.
   JsonDoc event(rapidjson::kObjectType);
@@ -81,7 +80,6 @@ void Emulator::Emit(const std::string& type, const std::string& location_id, Jso
     if (m.name == "type" || m.name == "locationId") continue;
     event.AddMember(Json(m.name, ea), Json(m.value, ea), ea);
   }
-  (void)a;
   if (mute_webhooks_) return;
   if (sink_) sink_->Publish(type, event);
   events_.push_back(std::move(event));

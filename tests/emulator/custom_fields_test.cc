@@ -12,18 +12,8 @@ namespace {
 using testing::EmulatorProcess;
 using testing::Json;
 
-std::vector<std::string> Messages(const std::string& body) {
-  std::vector<std::string> out;
-  auto d = Json(body);
-  if (d.IsObject() && d.HasMember("message") && d["message"].IsArray()) {
-    for (const auto& m : d["message"].GetArray()) out.emplace_back(m.GetString());
-  }
-  return out;
-}
-
-bool Has(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
+using testing::Has;
+using testing::Messages;
 
 class EmulatorCustomFields : public ::testing::Test {
  protected:

@@ -20,18 +20,8 @@ using testing::Json;
 
 std::string Str(const rapidjson::Value& v) { return v.IsString() ? v.GetString() : ""; }
 
-std::vector<std::string> Messages(const HttpReply& r) {
-  std::vector<std::string> out;
-  auto d = Json(r.body);
-  if (d.IsObject() && d.HasMember("message") && d["message"].IsArray()) {
-    for (const auto& m : d["message"].GetArray()) out.emplace_back(m.GetString());
-  }
-  return out;
-}
-
-bool Has(const std::vector<std::string>& list, const std::string& want) {
-  return std::find(list.begin(), list.end(), want) != list.end();
-}
+std::vector<std::string> Messages(const HttpReply& r) { return testing::Messages(r.body); }
+using testing::Has;
 
 class EmulatorOpportunities : public ::testing::Test {
  protected:

@@ -7,6 +7,7 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <regex>
 #include <string>
 #include <vector>
@@ -21,6 +22,22 @@ inline rapidjson::Document Json(const std::string& text) {
   rapidjson::Document d;
   d.Parse(text.c_str(), text.size());
   return d;
+}
+
+// The messages of a 422 answer (`message` as an array of strings); empty otherwise.
+inline std::vector<std::string> Messages(const std::string& body) {
+  std::vector<std::string> out;
+  auto d = Json(body);
+  if (d.IsObject() && d.HasMember("message") && d["message"].IsArray()) {
+    for (const auto& m : d["message"].GetArray()) {
+      if (m.IsString()) out.emplace_back(m.GetString());
+    }
+  }
+  return out;
+}
+
+inline bool Has(const std::vector<std::string>& list, const std::string& want) {
+  return std::find(list.begin(), list.end(), want) != list.end();
 }
 
 class EmulatorProcess {
