@@ -122,26 +122,27 @@ const Table<DaemonConfig>& DaemonTable() {
   return table;
 }
 
-// Connector types that this build can construct. The connectors arrive with later work;
-// until then a configured connector is reported, not silently ignored.
+// Connector types; each connector's own options are validated by connectors/registry.
 const std::vector<std::string>& KnownConnectorTypes() {
   static const std::vector<std::string> types = {"csv", "sqlite", "postgresql", "rest"};
   return types;
 }
 
 const Table<ConnectorConfig>& ConnectorTable() {
-  static const Table<ConnectorConfig> table(
-      {
-          fields::Enum("type", &ConnectorConfig::type, KnownConnectorTypes(),
-                       "Kind of external system.")
-              .Required(),
-      },
-      [](const ConnectorConfig& c, const YAML::Node& node, Context& ctx) {
-        if (c.type.empty()) return;
-        auto scope = ctx.Enter(".type");
-        ctx.Error(node["type"], "connector type '" + c.type +
-                                    "' is not available in this build of ghl-syncd yet");
-      });
+  static const Table<ConnectorConfig> table =
+      Table<ConnectorConfig>(
+          {
+              fields::Enum("type", &ConnectorConfig::type, KnownConnectorTypes(),
+                           "Kind of external system; its other keys are listed under "
+                           "Connectors below.")
+                  .Required(),
+          },
+          [](ConnectorConfig& c, const YAML::Node& node, Context& ctx) {
+            c.node = node;
+            c.file = ctx.file();
+            c.base_dir = ctx.base_dir();
+          })
+          .AllowOtherKeys();
   return table;
 }
 

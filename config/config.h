@@ -63,9 +63,14 @@ struct DaemonConfig {
   std::chrono::milliseconds drain_timeout = 30s;
 };
 
+// One external system. Only `type` is checked here; the rest of the block belongs to the
+// connector, whose own schema validates it (connectors/registry.h).
 struct ConnectorConfig {
   std::string name;  // the key under `connectors:`
   std::string type;
+  YAML::Node node;  // the whole block, for the connector's own schema
+  std::string file;
+  std::filesystem::path base_dir;
 };
 
 // One mapping file, parsed as YAML. Its contents are checked by the mapping module.

@@ -63,6 +63,9 @@ class Context {
   };
   Scope Enter(std::string segment) { return Scope(this, std::move(segment)); }
   const std::string& path() const { return path_; }
+  const std::string& file() const { return file_; }
+  const std::filesystem::path& base_dir() const { return base_dir_; }
+  const EnvLookup& env() const { return env_; }
 
   // The scalar text with ${VAR} / ${VAR:-default} expanded ("$$" is a literal "$").
   // Reports and returns nullopt for a non-scalar or a variable that is not set. When
@@ -109,9 +112,15 @@ struct Field {
 template <typename T>
 class Table {
  public:
-  using Check = std::function<void(const T&, const YAML::Node&, Context&)>;
+  using Check = std::function<void(T&, const YAML::Node&, Context&)>;
   explicit Table(std::vector<Field<T>> fields, Check check = {})
       : fields_(std::move(fields)), check_(std::move(check)) {}
+  // A table whose other keys are someone else's to check (a connector's block: the
+  // connector's own table validates the rest).
+  Table&& AllowOtherKeys() && {
+    allow_other_keys_ = true;
+    return std::move(*this);
+  }
 
   void Parse(T& out, const YAML::Node& node, Context& ctx) const;
   void Document(std::vector<DocRow>& rows, const std::string& prefix) const;
@@ -120,6 +129,7 @@ class Table {
  private:
   std::vector<Field<T>> fields_;
   Check check_;
+  bool allow_other_keys_ = false;
 };
 
 // ---- scalar parsers: each reports its own error and returns nullopt on failure ----
@@ -424,6 +434,7 @@ void Table<T>::Parse(T& out, const YAML::Node& node, Context& ctx) const {
         if (f.key == key) field = &f;
         if (f.from_file && f.key + "_file" == key) field = &f, via_file = true;
       }
+      if (field == nullptr && allow_other_keys_) continue;
       if (field == nullptr) {
         std::string msg = "unknown key '" + key + "'";
         if (auto guess = DidYouMean(key, Keys())) msg += "; did you mean '" + *guess + "'?";

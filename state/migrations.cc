@@ -18,6 +18,44 @@ const std::vector<Migration>& BuiltinMigrations() {
        // so a restart does not hand out a fresh day's budget.
        "CREATE TABLE rate_budget (resource TEXT PRIMARY KEY, day INTEGER NOT NULL, "
        "used INTEGER NOT NULL, updated_at TEXT NOT NULL);"},
+      {3, "create sync tables",
+       // Links pair a GHL id with an external key per sync; base_json holds the canonical
+       // values as last synced (the merge base). One pending outbox job per link and
+       // target side (later decisions replace its payload). Times are Unix milliseconds.
+       "CREATE TABLE links (id INTEGER PRIMARY KEY, sync TEXT NOT NULL, location TEXT NOT NULL,"
+       " ghl_id TEXT, ext_key TEXT, base_json TEXT NOT NULL DEFAULT '{}',"
+       " ghl_version TEXT NOT NULL DEFAULT '', ext_version TEXT NOT NULL DEFAULT '',"
+       " deleted INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL);"
+       "CREATE UNIQUE INDEX links_ghl ON links (sync, ghl_id) WHERE ghl_id IS NOT NULL;"
+       "CREATE UNIQUE INDEX links_ext ON links (sync, ext_key) WHERE ext_key IS NOT NULL;"
+       "CREATE TABLE outbox (id INTEGER PRIMARY KEY, sync TEXT NOT NULL,"
+       " link_id INTEGER NOT NULL, target TEXT NOT NULL, op TEXT NOT NULL,"
+       " payload_json TEXT NOT NULL, idempotency_key TEXT NOT NULL, lane INTEGER NOT NULL,"
+       " attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,"
+       " last_error TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL,"
+       " UNIQUE (link_id, target));"
+       "CREATE INDEX outbox_due ON outbox (next_attempt_at);"
+       "CREATE TABLE dlq (id INTEGER PRIMARY KEY, sync TEXT NOT NULL, link_id INTEGER NOT NULL,"
+       " target TEXT NOT NULL, op TEXT NOT NULL, payload_json TEXT NOT NULL,"
+       " idempotency_key TEXT NOT NULL, attempts INTEGER NOT NULL, error TEXT NOT NULL,"
+       " response_body TEXT NOT NULL DEFAULT '', trace_id TEXT NOT NULL DEFAULT '',"
+       " created_at INTEGER NOT NULL, failed_at INTEGER NOT NULL);"
+       "CREATE TABLE cursors (sync TEXT NOT NULL, source TEXT NOT NULL, value TEXT NOT NULL,"
+       " updated_at INTEGER NOT NULL, PRIMARY KEY (sync, source));"
+       "CREATE TABLE conflicts (id INTEGER PRIMARY KEY, sync TEXT NOT NULL,"
+       " link_id INTEGER NOT NULL, field TEXT NOT NULL, base_value TEXT NOT NULL,"
+       " ghl_value TEXT NOT NULL, ext_value TEXT NOT NULL, rule TEXT NOT NULL,"
+       " winner TEXT NOT NULL, at INTEGER NOT NULL);"},
+      {4, "create webhook inbox",
+       // Webhooks as received (raw body, the headers that matter), committed before the
+       // 200; `seen` remembers webhookIds for replay protection, pruned by retention.
+       "CREATE TABLE webhook_inbox (id INTEGER PRIMARY KEY, webhook_id TEXT NOT NULL,"
+       " received_at INTEGER NOT NULL, body BLOB NOT NULL, headers_json TEXT NOT NULL,"
+       " state TEXT NOT NULL DEFAULT 'new', attempts INTEGER NOT NULL DEFAULT 0,"
+       " processed_at INTEGER, note TEXT NOT NULL DEFAULT '');"
+       "CREATE INDEX webhook_inbox_pending ON webhook_inbox (state, id);"
+       "CREATE TABLE webhook_seen (webhook_id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL);"
+       "CREATE INDEX webhook_seen_age ON webhook_seen (seen_at);"},
   };
   return kMigrations;
 }

@@ -1,0 +1,99 @@
+// Connector: the external side of a sync (a CSV file, an SQL table, a REST resource),
+// behind one small interface. Every connector lives in its own folder under connectors/,
+// is created through the explicit registry (connectors/registry.h) and passes the same
+// conformance suite (tests/conformance/).
+//
+// Calls are synchronous and may block (file IO, SQL, HTTP); the engine calls a connector
+// from its own worker thread, never from the event loop. One connector object belongs to
+// one sync and is used by one thread at a time.
+//
+// Rows carry the connector's own column names and values; the mapping turns them into
+// canonical GHL fields. Keys are strings; a composite key is joined by the connector and
+// split again by it (the engine treats keys as opaque).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "mapping/value.h"
+
+namespace ghl::connectors {
+
+using mapping::Fields;
+using mapping::Value;
+
+struct Row {
+  std::string key;  // the external key; never empty in rows a connector returns
+  Fields fields;    // every mapped-or-not column of the row, by column name
+  // A change token for this row as it is now: the updated_at value, an ETag, or a hash of
+  // the row's contents. Two reads of an unchanged row give the same version; any change
+  // gives a new one. Write() returns the version of what it wrote, equal to what a later
+  // Scan/Get reports for that row while nobody else touched it: this is how the engine
+  // recognises its own writes.
+  std::string version;
+  bool deleted = false;  // soft-deleted in the source (a flag column); still has a key
+};
+
+struct ScanPage {
+  std::vector<Row> rows;
+  // Pass back to continue. While `done` is false it continues this scan; once `done`, it
+  // is the resume point for the next incremental scan ("" where the source has no
+  // cursor: the next scan is a full scan again).
+  std::string cursor;
+  bool done = true;
+  // True when this scan returns every live row (a full scan): keys the engine knows but
+  // did not see were deleted at the source. False for incremental scans, where absence
+  // means nothing.
+  bool complete = false;
+};
+
+// A write's three-state outcome (STYLE.md): only the engine's dispatcher retries.
+enum class Outcome { kOk, kRetry, kFatal };
+const char* ToString(Outcome outcome);
+
+struct WriteOp {
+  enum class Kind { kUpsert, kDelete };
+  Kind kind = Kind::kUpsert;
+  // The row's key. For an upsert it may be empty: the connector creates the row and
+  // assigns a key (a generated id, a sequence, what a REST API answers). Upserting a
+  // key that exists updates only the given fields; other columns keep their values.
+  std::string key;
+  Fields fields;
+};
+
+struct WriteResult {
+  Outcome outcome = Outcome::kOk;
+  std::string message;  // why, for retry/fatal (kept in the dead-letter queue)
+  std::string key;      // the row's key (assigned, for a create with an empty key)
+  std::string version;  // the row's version after the write (see Row::version)
+};
+
+class Connector {
+ public:
+  virtual ~Connector() = default;
+
+  // Rows changed since `cursor` ("" = from the beginning, a full scan), at most `limit`
+  // per page. A connector without change tracking returns every row (complete = true)
+  // and the engine compares versions with what it saw last. Errors are retryable from the
+  // engine's point of view (the source is unreachable, locked, or mid-rewrite).
+  virtual Result<ScanPage> Scan(const std::string& cursor, std::size_t limit) = 0;
+
+  // One row by key; nullopt when there is no such row.
+  virtual Result<std::optional<Row>> Get(const std::string& key) = 0;
+
+  // Applies `ops` in order, as one batch where the source allows (one SQL transaction,
+  // one rewrite of a CSV file). Returns one result per op, in order.
+  virtual std::vector<WriteResult> Write(const std::vector<WriteOp>& ops) = 0;
+
+  // Is the source reachable and shaped as configured (file readable, table and columns
+  // present, endpoint answering)? The message says what to fix.
+  virtual Result<void> Health() = 0;
+
+  // "csv:/srv/export/contacts.csv", "postgresql:crm/public.contacts"; never a secret.
+  virtual std::string Describe() const = 0;
+};
+
+}  // namespace ghl::connectors

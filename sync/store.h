@@ -1,0 +1,142 @@
+// SyncStore: the engine's tables in the state store (migration 3): links with their base
+// snapshots, the outbox, the dead-letter queue, cursors and recorded conflicts.
+//
+// Every method is one or a few SQL statements on the given connection; none opens its own
+// transaction, so the engine can commit "cursor + state + outbox" of one change together
+// inside Transaction(). Times are Unix milliseconds, passed in (no clock here).
+//
+// Thread-safety: one SyncStore per connection per thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "mapping/value.h"
+#include "state/sqlite.h"
+
+namespace ghl::sync {
+
+enum class Target { kGhl, kExternal };
+const char* ToString(Target t);  // "ghl" | "external"
+
+struct Link {
+  int64_t id = 0;  // 0 until inserted
+  std::string sync;
+  std::string location;
+  std::optional<std::string> ghl_id;   // unset until created in GHL
+  std::optional<std::string> ext_key;  // unset until created externally
+  mapping::Fields base;                // canonical values as last synced
+  std::string ghl_version;             // GHL dateUpdated last seen or written by us
+  std::string ext_version;             // connector Row::version last seen or written by us
+  bool deleted = false;                // tombstone: deleted on a side and handled
+  int64_t updated_at = 0;
+};
+
+struct Job {
+  int64_t id = 0;
+  std::string sync;
+  int64_t link_id = 0;
+  Target target = Target::kGhl;
+  std::string op;       // "upsert" | "delete"
+  std::string payload;  // JSON (canonical fields for GHL, external columns outside, ...)
+  std::string idempotency_key;
+  int lane = 0;  // ghl_client::Lane as int: 0 realtime, 1 reconcile, 2 backfill
+  int attempts = 0;
+  int64_t next_attempt_at = 0;
+  std::string last_error;
+  int64_t created_at = 0;
+};
+
+struct DeadLetter {
+  int64_t id = 0;
+  std::string sync;
+  int64_t link_id = 0;
+  Target target = Target::kGhl;
+  std::string op;
+  std::string payload;
+  std::string idempotency_key;
+  int attempts = 0;
+  std::string error;
+  std::string response_body;
+  std::string trace_id;
+  int64_t created_at = 0;
+  int64_t failed_at = 0;
+};
+
+struct ConflictRecord {
+  std::string sync;
+  int64_t link_id = 0;
+  std::string field;
+  std::string base_json, ghl_json, ext_json;
+  std::string rule;
+  std::string winner;  // "ghl" | "external"
+  int64_t at = 0;
+};
+
+class SyncStore {
+ public:
+  explicit SyncStore(state::sqlite::Db& db) : db_(db) {}
+
+  // BEGIN IMMEDIATE ... COMMIT around `body` (see sqlite::Db::Transaction).
+  Result<void> Transaction(const std::function<Result<void>()>& body) {
+    return db_.Transaction(body);
+  }
+
+  // ---- links ----
+  Result<std::optional<Link>> LinkById(int64_t id);
+  Result<std::optional<Link>> LinkByGhlId(const std::string& sync, const std::string& ghl_id);
+  Result<std::optional<Link>> LinkByExtKey(const std::string& sync, const std::string& ext_key);
+  // Inserts (id == 0; returns the new id) or updates every column of an existing link.
+  // Fails on a unique-index clash (the same GHL id or external key linked twice).
+  Result<int64_t> SaveLink(const Link& link);
+  // Every live (not deleted) link of a sync, ordered by id; `after_id` pages.
+  Result<std::vector<Link>> Links(const std::string& sync, int64_t after_id, int limit);
+  Result<int64_t> CountLinks(const std::string& sync);
+
+  // ---- outbox ----
+  // Enqueues a job, or replaces the pending job of the same (link, target): its op,
+  // payload, key and lane become the new ones, attempts reset, due at `job.next_attempt_at`.
+  // Returns the job id.
+  Result<int64_t> Enqueue(const Job& job);
+  // Jobs due at `now`, oldest first, at most `limit`.
+  Result<std::vector<Job>> DueJobs(int64_t now, int limit);
+  // The earliest next_attempt_at of any job, if there is one (for the dispatcher's timer).
+  Result<std::optional<int64_t>> NextDue();
+  // Deletes the job if it still carries `idempotency_key` (a job replaced while it was in
+  // flight stays). Returns whether it was deleted.
+  Result<bool> Complete(int64_t job_id, const std::string& idempotency_key);
+  Result<void> Reschedule(int64_t job_id, int attempts, int64_t next_attempt_at,
+                          const std::string& error);
+  // Moves the job to the dead-letter queue (same transaction: callers wrap it).
+  Result<void> DeadLetterJob(const Job& job, const std::string& error,
+                             const std::string& response_body, const std::string& trace_id,
+                             int64_t now);
+  Result<int64_t> OutboxDepth(const std::string& sync = "");  // "" = all syncs
+  Result<std::optional<Job>> PendingJob(int64_t link_id, Target target);
+
+  // ---- dead-letter queue ----
+  Result<std::vector<DeadLetter>> DeadLetters(const std::string& sync, int limit);  // "" = all
+  Result<std::optional<DeadLetter>> DeadLetterById(int64_t id);
+  // Puts the entry back into the outbox (as Enqueue does, due at `now`) and removes it.
+  Result<bool> Replay(int64_t id, int64_t now);
+  Result<bool> Drop(int64_t id);
+  Result<int64_t> DeadLetterCount(const std::string& sync = "");
+
+  // ---- cursors ----
+  Result<std::optional<std::string>> Cursor(const std::string& sync, const std::string& source);
+  Result<void> SetCursor(const std::string& sync, const std::string& source,
+                         const std::string& value, int64_t now);
+
+  // ---- conflicts ----
+  Result<void> RecordConflict(const ConflictRecord& c);
+  Result<std::vector<ConflictRecord>> Conflicts(const std::string& sync, int limit);
+
+ private:
+  state::sqlite::Db& db_;
+};
+
+}  // namespace ghl::sync
