@@ -37,8 +37,17 @@ struct Row {
   bool deleted = false;  // soft-deleted in the source (a flag column); still has a key
 };
 
+// A row the connector could not read (a CSV line with an open quote, a REST item without
+// its key). It is reported, never silently dropped, and a scan with rejected rows is not
+// `complete` (its keys must not be taken as deleted).
+struct RejectedRow {
+  std::string where;  // "contacts.csv:17", "GET /customers?page=3 item 5"
+  std::string reason;
+};
+
 struct ScanPage {
   std::vector<Row> rows;
+  std::vector<RejectedRow> rejected;
   // Pass back to continue. While `done` is false it continues this scan; once `done`, it
   // is the resume point for the next incremental scan ("" where the source has no
   // cursor: the next scan is a full scan again).

@@ -32,6 +32,11 @@ struct ConnectorSpec {
   std::filesystem::path resource_dir;
   std::string resource_path;  // key path for errors, "external"
 
+  // From the mapping file: the key column(s) (a composite key has several; the connector
+  // joins them into Row::key) and the soft-delete flag column ("" when not used).
+  std::vector<std::string> key_columns;
+  std::string soft_delete_column;
+
   config::EnvLookup env = config::ProcessEnv();
   std::string sync_name;  // the sync this connector serves (for logs, Describe)
 };

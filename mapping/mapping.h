@@ -77,7 +77,7 @@ struct SyncSpec {
   int external_line = 0, external_column = 0;
 
   Direction direction = Direction::kBoth;
-  std::string key;                 // external key column (`key:`), required
+  std::vector<std::string> key;    // external key column(s) (`key:`), required
   std::vector<std::string> match;  // first-time linking, canonical fields: "email", "phone"
   ConflictPolicy conflict = ConflictPolicy::kNewest;
   DeletePolicy deletes = DeletePolicy::kIgnore;
