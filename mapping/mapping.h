@@ -14,6 +14,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -39,7 +40,8 @@ const char* ToString(Side s);       // "ghl", "external"
 const char* ToString(ConflictPolicy p);
 const char* ToString(DeletePolicy p);
 
-class Transform;  // one step of a chain; defined in transforms.h
+class Transform;       // one step of a chain; defined in transforms.h
+struct StandardField;  // a GHL field of the catalogue; defined in fields_catalog.h
 
 struct FieldSpec {
   std::string ghl;       // canonical name, e.g. "email" or "customFields.loyalty_tier"
@@ -70,7 +72,8 @@ struct SyncSpec {
   std::string name;  // file name without extension
   std::string file;  // the mapping file, for messages
   GhlObject object = GhlObject::kContacts;
-  std::vector<std::string> locations;  // GHL location ids; empty = every configured one
+  std::vector<std::string> locations;            // GHL location ids; empty = every configured one
+  int locations_line = 0, locations_column = 0;  // where `locations:` is, for errors
 
   std::string connector;  // a name under `connectors:` in ghl-syncd.yaml
   YAML::Node external;    // the `external:` block (connector-specific keys; see registry)
@@ -117,20 +120,29 @@ class Mapping {
   // External row -> canonical fields, for fields flowing to GHL (both / to_ghl). Columns
   // the mapping does not name are ignored; a missing column is null. References are left
   // as the raw external value under the ReferenceSpec's ghl name (the engine resolves
-  // them). Any failing field fails the record, with every failing field listed.
+  // them). Any failing field fails the record, with every failing field listed. A
+  // standard field's value must have its kind after the chain (tags a list, monetaryValue
+  // a number, dateOfBirth "YYYY-MM-DD", startTime "YYYY-MM-DDTHH:MM:SSZ"; numbers and
+  // booleans become text for text fields); a `required` field must not be empty (null,
+  // "" or []).
   Mapped<Fields> ToCanonical(const Fields& external_row) const;
 
   // Canonical fields -> external columns, for fields flowing from GHL (both / from_ghl).
   // Only the canonical fields present in `canonical` are converted (a partial update
-  // stays partial).
+  // stays partial). A reference's value (present under its ghl name) is copied to its
+  // external column as is: the engine puts the other record's external key there.
   Mapped<Fields> ToExternal(const Fields& canonical) const;
 
-  // The canonical names this sync reads from GHL (for requests and base snapshots).
+  // The canonical names this sync reads from GHL (for requests and base snapshots): every
+  // field's GHL name, whichever way it flows, then the references', in file order.
   std::vector<std::string> CanonicalFields() const;
 
  private:
-  explicit Mapping(SyncSpec spec) : spec_(std::move(spec)) {}
+  explicit Mapping(SyncSpec spec);
   SyncSpec spec_;
+  // Per field: its catalogue entry, whose kind the to-GHL value is checked against; null
+  // for custom fields (their type is GHL's to check).
+  std::vector<const StandardField*> standard_;
 };
 
 // The mapping-file reference (keys, transforms) as Markdown, for the README.
