@@ -97,20 +97,33 @@ class SyncStore {
   Result<std::vector<Link>> Links(const std::string& sync, int64_t after_id, int limit);
   Result<int64_t> CountLinks(const std::string& sync);
 
+  // Creates not finished yet: live links whose GHL id (target ghl) or external key (target
+  // external) is still unset while a job for that side is pending. A record that appears
+  // on that side meanwhile (a crash after the create, before its result was recorded) is
+  // this link's, not a new one.
+  struct PendingCreate {
+    int64_t link_id = 0;
+    Target target = Target::kGhl;
+    std::string payload;
+  };
+  Result<std::vector<PendingCreate>> PendingCreates(const std::string& sync);
+
   // ---- outbox ----
   // Enqueues a job, or replaces the pending job of the same (link, target): its op,
   // payload, key and lane become the new ones, attempts reset, due at `job.next_attempt_at`.
   // Returns the job id.
   Result<int64_t> Enqueue(const Job& job);
-  // Jobs due at `now`, oldest first, at most `limit`.
-  Result<std::vector<Job>> DueJobs(int64_t now, int limit);
+  // Jobs of `sync` ("" = every sync) due at `now`, oldest first, at most `limit`.
+  Result<std::vector<Job>> DueJobs(const std::string& sync, int64_t now, int limit);
   // The earliest next_attempt_at of any job, if there is one (for the dispatcher's timer).
   Result<std::optional<int64_t>> NextDue();
   // Deletes the job if it still carries `idempotency_key` (a job replaced while it was in
   // flight stays). Returns whether it was deleted.
   Result<bool> Complete(int64_t job_id, const std::string& idempotency_key);
-  Result<void> Reschedule(int64_t job_id, int attempts, int64_t next_attempt_at,
-                          const std::string& error);
+  // Sets the next attempt of a job that still carries `idempotency_key` (a job replaced
+  // while in flight keeps the new decision's schedule).
+  Result<void> Reschedule(int64_t job_id, const std::string& idempotency_key, int attempts,
+                          int64_t next_attempt_at, const std::string& error);
   // Moves the job to the dead-letter queue (same transaction: callers wrap it).
   Result<void> DeadLetterJob(const Job& job, const std::string& error,
                              const std::string& response_body, const std::string& trace_id,

@@ -1,0 +1,421 @@
+// SyncStore on a real SQLite state file: links, the outbox with coalescing and idempotency
+// keys, the dead-letter queue, cursors, conflicts, and one transaction around all of them.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "state/sqlite_state_store.h"
+#include "sync/store.h"
+#include "tests/support/temp_dir.h"
+
+namespace ghl::sync {
+namespace {
+
+using mapping::Fields;
+using mapping::List;
+using mapping::Value;
+
+class SyncStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    sync_.reset();
+    state_.reset();
+    auto opened = state::OpenSqlite({.path = dir_ / "state.db"});
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    state_ = std::move(opened).value();
+    sync_ = std::make_unique<SyncStore>(state_->db());
+  }
+
+  static Link NewLink(std::string sync, std::optional<std::string> ghl_id,
+                      std::optional<std::string> ext_key) {
+    Link link;
+    link.sync = std::move(sync);
+    link.location = "loc1";
+    link.ghl_id = std::move(ghl_id);
+    link.ext_key = std::move(ext_key);
+    link.updated_at = 1000;
+    return link;
+  }
+
+  int64_t MustSave(const Link& link) {
+    Result<int64_t> id = sync_->SaveLink(link);
+    EXPECT_TRUE(id.ok()) << id.error().message;
+    return id.ok() ? *id : 0;
+  }
+
+  static Job NewJob(int64_t link_id, Target target, std::string key, int64_t due) {
+    return {.sync = "contacts",
+            .link_id = link_id,
+            .target = target,
+            .op = "upsert",
+            .payload = R"({"email":"a@x.io"})",
+            .idempotency_key = std::move(key),
+            .lane = 1,
+            .next_attempt_at = due,
+            .created_at = 10};
+  }
+
+  int64_t MustEnqueue(const Job& job) {
+    Result<int64_t> id = sync_->Enqueue(job);
+    EXPECT_TRUE(id.ok()) << id.error().message;
+    return id.ok() ? *id : 0;
+  }
+
+  Job MustPending(int64_t link_id, Target target) {
+    auto job = sync_->PendingJob(link_id, target);
+    EXPECT_TRUE(job.ok() && job->has_value());
+    return job.ok() && job->has_value() ? **job : Job{};
+  }
+
+  std::vector<int64_t> DueIds(int64_t now, int limit, const std::string& sync = "") {
+    std::vector<int64_t> ids;
+    const std::vector<Job> jobs = sync_->DueJobs(sync, now, limit).value();
+    for (const Job& job : jobs) ids.push_back(job.id);
+    return ids;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<state::SqliteStateStore> state_;
+  std::unique_ptr<SyncStore> sync_;
+};
+
+TEST_F(SyncStoreTest, TargetNames) {
+  EXPECT_STREQ(ToString(Target::kGhl), "ghl");
+  EXPECT_STREQ(ToString(Target::kExternal), "external");
+}
+
+TEST_F(SyncStoreTest, LinkIsSavedUpdatedAndFoundByEitherId) {
+  Link link = NewLink("contacts", "g1", std::nullopt);
+  link.base = {{"email", Value{std::string("a@x.io")}},
+               {"score", Value{12.5}},
+               {"vip", Value{true}},
+               {"tags", Value{List{"b", "a"}}},
+               {"phone", Value{}}};
+  link.ghl_version = "2024-10-01T00:00:00.000Z";
+  link.id = MustSave(link);
+  ASSERT_GT(link.id, 0);
+
+  auto by_ghl = sync_->LinkByGhlId("contacts", "g1").value();
+  ASSERT_TRUE(by_ghl.has_value());
+  EXPECT_EQ(by_ghl->id, link.id);
+  EXPECT_EQ(by_ghl->location, "loc1");
+  EXPECT_EQ(by_ghl->base, link.base) << "every value type survives the JSON column";
+  EXPECT_EQ(by_ghl->ghl_version, link.ghl_version);
+  EXPECT_FALSE(by_ghl->ext_key.has_value());
+  EXPECT_FALSE(sync_->LinkByExtKey("contacts", "e1").value().has_value());
+
+  link.ext_key = "e1";
+  link.ext_version = "hash-1";
+  link.base["email"] = Value{std::string("b@x.io")};
+  link.updated_at = 2000;
+  EXPECT_EQ(MustSave(link), link.id) << "an update keeps the id";
+
+  auto by_ext = sync_->LinkByExtKey("contacts", "e1").value();
+  ASSERT_TRUE(by_ext.has_value());
+  EXPECT_EQ(by_ext->id, link.id);
+  EXPECT_EQ(by_ext->ghl_id, "g1");
+  EXPECT_EQ(by_ext->ext_version, "hash-1");
+  EXPECT_EQ(by_ext->base.at("email"), Value{std::string("b@x.io")});
+  EXPECT_EQ(by_ext->updated_at, 2000);
+  EXPECT_EQ(sync_->LinkById(link.id).value()->ext_key, "e1");
+
+  EXPECT_FALSE(sync_->LinkByGhlId("other-sync", "g1").value().has_value()) << "per sync";
+  EXPECT_FALSE(sync_->LinkById(link.id + 100).value().has_value());
+}
+
+TEST_F(SyncStoreTest, LinkingAnIdTwiceIsAnError) {
+  MustSave(NewLink("contacts", "g1", "e1"));
+  auto same_ghl = sync_->SaveLink(NewLink("contacts", "g1", "e2"));
+  ASSERT_FALSE(same_ghl.ok());
+  EXPECT_NE(same_ghl.error().message.find("sync contacts (GHL id g1, external key e2)"),
+            std::string::npos)
+      << same_ghl.error().message;
+  EXPECT_NE(same_ghl.error().message.find("UNIQUE"), std::string::npos);
+  EXPECT_FALSE(sync_->SaveLink(NewLink("contacts", "g2", "e1")).ok());
+
+  EXPECT_TRUE(sync_->SaveLink(NewLink("deals", "g1", "e1")).ok()) << "another sync may";
+  EXPECT_TRUE(sync_->SaveLink(NewLink("contacts", std::nullopt, "e3")).ok());
+  EXPECT_TRUE(sync_->SaveLink(NewLink("contacts", std::nullopt, "e4")).ok())
+      << "unset ids do not clash";
+
+  Link ghost = NewLink("contacts", "g9", "e9");
+  ghost.id = 999;
+  auto missing = sync_->SaveLink(ghost);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message, "cannot update link 999: there is no such link");
+  EXPECT_EQ(sync_->CountLinks("contacts").value(), 3);
+}
+
+TEST_F(SyncStoreTest, LinksPageByIdAndSkipTombstones) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(MustSave(NewLink("contacts", "g" + std::to_string(i), std::nullopt)));
+  }
+  MustSave(NewLink("deals", "g1", std::nullopt));
+  Link dead = sync_->LinkById(ids[2]).value().value();
+  dead.deleted = true;
+  MustSave(dead);
+
+  auto page1 = sync_->Links("contacts", 0, 2).value();
+  ASSERT_EQ(page1.size(), 2u);
+  EXPECT_EQ(page1[0].id, ids[0]);
+  EXPECT_EQ(page1[1].id, ids[1]);
+  auto page2 = sync_->Links("contacts", page1.back().id, 2).value();
+  ASSERT_EQ(page2.size(), 2u);
+  EXPECT_EQ(page2[0].id, ids[3]) << "the deleted link is skipped";
+  EXPECT_EQ(page2[1].id, ids[4]);
+  EXPECT_TRUE(sync_->Links("contacts", page2.back().id, 2).value().empty());
+  EXPECT_EQ(sync_->CountLinks("contacts").value(), 4);
+  EXPECT_EQ(sync_->CountLinks("deals").value(), 1);
+}
+
+TEST_F(SyncStoreTest, UnreadableBaseSnapshotIsReported) {
+  const int64_t id = MustSave(NewLink("contacts", "g1", std::nullopt));
+  ASSERT_TRUE(state_->db().Exec("UPDATE links SET base_json = 'not json'"));
+  auto link = sync_->LinkById(id);
+  ASSERT_FALSE(link.ok());
+  EXPECT_EQ(link.error().message,
+            "link " + std::to_string(id) +
+                " of sync contacts has an unreadable base snapshot: " + "not json");
+}
+
+TEST_F(SyncStoreTest, EnqueueCoalescesOnLinkAndTarget) {
+  const int64_t first = MustEnqueue(NewJob(7, Target::kGhl, "k1", 500));
+  ASSERT_TRUE(sync_->Reschedule(first, "k1", 3, 900, "HTTP 503").ok());
+
+  Job newer = NewJob(7, Target::kGhl, "k2", 100);
+  newer.op = "delete";
+  newer.payload = "{}";
+  newer.lane = 0;
+  newer.created_at = 99;
+  EXPECT_EQ(MustEnqueue(newer), first) << "the pending job is replaced, not duplicated";
+
+  const Job pending = MustPending(7, Target::kGhl);
+  EXPECT_EQ(pending.op, "delete");
+  EXPECT_EQ(pending.payload, "{}");
+  EXPECT_EQ(pending.idempotency_key, "k2");
+  EXPECT_EQ(pending.lane, 0);
+  EXPECT_EQ(pending.attempts, 0) << "attempts reset";
+  EXPECT_EQ(pending.last_error, "");
+  EXPECT_EQ(pending.next_attempt_at, 100);
+  EXPECT_EQ(pending.created_at, 10) << "the change has waited since the first job";
+
+  const int64_t other_side = MustEnqueue(NewJob(7, Target::kExternal, "k3", 100));
+  EXPECT_NE(other_side, first);
+  EXPECT_EQ(MustPending(7, Target::kExternal).target, Target::kExternal);
+  EXPECT_EQ(sync_->OutboxDepth().value(), 2);
+  EXPECT_EQ(sync_->OutboxDepth("contacts").value(), 2);
+  EXPECT_EQ(sync_->OutboxDepth("deals").value(), 0);
+  EXPECT_FALSE(sync_->PendingJob(8, Target::kGhl).value().has_value());
+}
+
+TEST_F(SyncStoreTest, DueJobsComeInDueOrderPerSyncUpToTheLimit) {
+  EXPECT_FALSE(sync_->NextDue().value().has_value());
+  const int64_t late = MustEnqueue(NewJob(1, Target::kGhl, "a", 300));
+  const int64_t early1 = MustEnqueue(NewJob(2, Target::kGhl, "b", 100));
+  const int64_t mid = MustEnqueue(NewJob(3, Target::kGhl, "c", 200));
+  const int64_t early2 = MustEnqueue(NewJob(4, Target::kGhl, "d", 100));
+
+  EXPECT_EQ(sync_->NextDue().value(), 100);
+  EXPECT_EQ(DueIds(250, 10), (std::vector<int64_t>{early1, early2, mid}));
+  EXPECT_EQ(DueIds(250, 2), (std::vector<int64_t>{early1, early2}));
+  EXPECT_EQ(DueIds(99, 10), std::vector<int64_t>{});
+  EXPECT_EQ(DueIds(300, 10), (std::vector<int64_t>{early1, early2, mid, late}));
+
+  Job deal = NewJob(9, Target::kGhl, "e", 50);
+  deal.sync = "deals";
+  const int64_t other_sync = MustEnqueue(deal);
+  EXPECT_EQ(DueIds(150, 10, "deals"), std::vector<int64_t>{other_sync});
+  EXPECT_EQ(DueIds(150, 10, "contacts"), (std::vector<int64_t>{early1, early2}));
+  EXPECT_EQ(DueIds(150, 10), (std::vector<int64_t>{other_sync, early1, early2}));
+  EXPECT_EQ(sync_->NextDue().value(), 50);
+  ASSERT_TRUE(sync_->Complete(other_sync, "e").value());
+
+  ASSERT_TRUE(sync_->Reschedule(early1, "b", 1, 400, "HTTP 429").ok());
+  EXPECT_EQ(DueIds(300, 10), (std::vector<int64_t>{early2, mid, late}));
+  const Job retried = MustPending(2, Target::kGhl);
+  EXPECT_EQ(retried.attempts, 1);
+  EXPECT_EQ(retried.next_attempt_at, 400);
+  EXPECT_EQ(retried.last_error, "HTTP 429");
+}
+
+TEST_F(SyncStoreTest, CompleteWithAStaleKeyKeepsTheReplacedJob) {
+  const int64_t id = MustEnqueue(NewJob(1, Target::kGhl, "k1", 100));
+  MustEnqueue(NewJob(1, Target::kGhl, "k2", 100));  // a new decision while k1 is in flight
+  EXPECT_FALSE(sync_->Complete(id, "k1").value());
+  EXPECT_EQ(MustPending(1, Target::kGhl).idempotency_key, "k2");
+  ASSERT_TRUE(sync_->Reschedule(id, "k1", 5, 9999, "HTTP 500").ok());
+  EXPECT_EQ(MustPending(1, Target::kGhl).attempts, 0) << "a stale retry left the new job alone";
+  EXPECT_TRUE(sync_->Complete(id, "k2").value());
+  EXPECT_EQ(sync_->OutboxDepth().value(), 0);
+  EXPECT_FALSE(sync_->Complete(id, "k2").value()) << "already gone";
+}
+
+TEST_F(SyncStoreTest, DeadLetterReplayAndDropRoundTrip) {
+  Job job = NewJob(5, Target::kExternal, "k1", 100);
+  job.id = MustEnqueue(job);
+  job.attempts = 4;
+  ASSERT_TRUE(
+      sync_->DeadLetterJob(job, "HTTP 422", R"({"message":"bad email"})", "trace-1", 777).ok());
+  EXPECT_EQ(sync_->OutboxDepth().value(), 0);
+  EXPECT_EQ(sync_->DeadLetterCount().value(), 1);
+  EXPECT_EQ(sync_->DeadLetterCount("contacts").value(), 1);
+  EXPECT_EQ(sync_->DeadLetterCount("deals").value(), 0);
+  EXPECT_TRUE(sync_->DeadLetters("deals", 10).value().empty());
+
+  auto listed = sync_->DeadLetters("", 10).value();
+  ASSERT_EQ(listed.size(), 1u);
+  const DeadLetter& dead = listed[0];
+  EXPECT_EQ(dead.sync, "contacts");
+  EXPECT_EQ(dead.link_id, 5);
+  EXPECT_EQ(dead.target, Target::kExternal);
+  EXPECT_EQ(dead.op, "upsert");
+  EXPECT_EQ(dead.payload, job.payload);
+  EXPECT_EQ(dead.idempotency_key, "k1");
+  EXPECT_EQ(dead.attempts, 4);
+  EXPECT_EQ(dead.error, "HTTP 422");
+  EXPECT_EQ(dead.response_body, R"({"message":"bad email"})");
+  EXPECT_EQ(dead.trace_id, "trace-1");
+  EXPECT_EQ(dead.created_at, 10);
+  EXPECT_EQ(dead.failed_at, 777);
+  EXPECT_EQ(sync_->DeadLetterById(dead.id).value()->error, "HTTP 422");
+
+  EXPECT_TRUE(sync_->Replay(dead.id, 900).value());
+  EXPECT_FALSE(sync_->Replay(dead.id, 900).value()) << "replayed once";
+  EXPECT_EQ(sync_->DeadLetterCount().value(), 0);
+  const Job replayed = MustPending(5, Target::kExternal);
+  EXPECT_EQ(replayed.payload, job.payload);
+  EXPECT_EQ(replayed.idempotency_key, "k1");
+  EXPECT_EQ(replayed.lane, 1) << "back to its lane";
+  EXPECT_EQ(replayed.attempts, 0);
+  EXPECT_EQ(replayed.next_attempt_at, 900);
+  EXPECT_EQ(DueIds(900, 10), std::vector<int64_t>{replayed.id});
+
+  ASSERT_TRUE(sync_->DeadLetterJob(replayed, "HTTP 404", "", "", 950).ok());
+  const int64_t again = sync_->DeadLetters("contacts", 10).value().at(0).id;
+  EXPECT_TRUE(sync_->Drop(again).value());
+  EXPECT_FALSE(sync_->Drop(again).value());
+  EXPECT_EQ(sync_->DeadLetterCount().value(), 0);
+  EXPECT_EQ(sync_->OutboxDepth().value(), 0);
+}
+
+TEST_F(SyncStoreTest, DeadLetteringAReplacedJobKeepsTheNewerDecision) {
+  Job job = NewJob(5, Target::kGhl, "k1", 100);
+  job.id = MustEnqueue(job);
+  MustEnqueue(NewJob(5, Target::kGhl, "k2", 100));
+  ASSERT_TRUE(sync_->DeadLetterJob(job, "HTTP 400", "", "", 500).ok());
+  EXPECT_EQ(sync_->DeadLetterCount().value(), 1);
+  EXPECT_EQ(sync_->DeadLetters("", 1).value().at(0).idempotency_key, "k1");
+  EXPECT_EQ(MustPending(5, Target::kGhl).idempotency_key, "k2");
+
+  // Replaying coalesces with the pending job, as Enqueue does.
+  const int64_t dead = sync_->DeadLetters("", 1).value().at(0).id;
+  EXPECT_TRUE(sync_->Replay(dead, 600).value());
+  EXPECT_EQ(sync_->OutboxDepth().value(), 1);
+  EXPECT_EQ(MustPending(5, Target::kGhl).idempotency_key, "k1");
+}
+
+TEST_F(SyncStoreTest, DeadLettersListInOrderUpToTheLimit) {
+  for (int link = 1; link <= 3; ++link) {
+    Job job = NewJob(link, Target::kGhl, "k", 100);
+    job.id = MustEnqueue(job);
+    ASSERT_TRUE(sync_->DeadLetterJob(job, "e" + std::to_string(link), "", "", 500).ok());
+  }
+  auto two = sync_->DeadLetters("contacts", 2).value();
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0].error, "e1");
+  EXPECT_EQ(two[1].error, "e2");
+}
+
+TEST_F(SyncStoreTest, CursorsArePerSyncAndSource) {
+  EXPECT_FALSE(sync_->Cursor("contacts", "ghl_poll").value().has_value());
+  ASSERT_TRUE(sync_->SetCursor("contacts", "ghl_poll", "1700000000000", 1).ok());
+  ASSERT_TRUE(sync_->SetCursor("contacts", "csv_scan", "hash-a", 1).ok());
+  ASSERT_TRUE(sync_->SetCursor("contacts", "ghl_poll", "1700000005000", 2).ok());
+  EXPECT_EQ(sync_->Cursor("contacts", "ghl_poll").value(), "1700000005000");
+  EXPECT_EQ(sync_->Cursor("contacts", "csv_scan").value(), "hash-a");
+  EXPECT_FALSE(sync_->Cursor("deals", "ghl_poll").value().has_value());
+}
+
+TEST_F(SyncStoreTest, ConflictsAreListedNewestFirst) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(sync_
+                    ->RecordConflict({.sync = i == 1 ? "deals" : "contacts",
+                                      .link_id = 40 + i,
+                                      .field = "email",
+                                      .base_json = R"("a@x.io")",
+                                      .ghl_json = R"("g@x.io")",
+                                      .ext_json = "null",
+                                      .rule = "newest",
+                                      .winner = "ghl",
+                                      .at = 100 + i})
+                    .ok());
+  }
+  auto contacts = sync_->Conflicts("contacts", 10).value();
+  ASSERT_EQ(contacts.size(), 2u);
+  EXPECT_EQ(contacts[0].link_id, 42);
+  EXPECT_EQ(contacts[1].link_id, 40);
+  const ConflictRecord& c = contacts[1];
+  EXPECT_EQ(c.sync, "contacts");
+  EXPECT_EQ(c.field, "email");
+  EXPECT_EQ(c.base_json, R"("a@x.io")");
+  EXPECT_EQ(c.ghl_json, R"("g@x.io")");
+  EXPECT_EQ(c.ext_json, "null");
+  EXPECT_EQ(c.rule, "newest");
+  EXPECT_EQ(c.winner, "ghl");
+  EXPECT_EQ(c.at, 100);
+  EXPECT_EQ(sync_->Conflicts("", 10).value().size(), 3u);
+  EXPECT_EQ(sync_->Conflicts("", 1).value().at(0).sync, "contacts");
+}
+
+// One change: link + base, outbox job, cursor. All or nothing, and durable once committed.
+Result<void> CommitChange(SyncStore& store, const std::string& ghl_id, const std::string& cursor) {
+  Link link;
+  link.sync = "contacts";
+  link.location = "loc1";
+  link.ghl_id = ghl_id;
+  link.base = {{"email", Value{std::string("a@x.io")}}};
+  Result<int64_t> id = store.SaveLink(link);
+  if (!id) return id.error();
+  Result<int64_t> job = store.Enqueue({.sync = "contacts",
+                                       .link_id = *id,
+                                       .target = Target::kExternal,
+                                       .op = "upsert",
+                                       .payload = "{}",
+                                       .idempotency_key = "k-" + ghl_id});
+  if (!job) return job.error();
+  return store.SetCursor("contacts", "ghl_poll", cursor, 0);
+}
+
+TEST_F(SyncStoreTest, AFailedTransactionRollsBackLinkOutboxAndCursorTogether) {
+  ASSERT_TRUE(sync_->Transaction([&] { return CommitChange(*sync_, "g1", "c1"); }).ok());
+
+  auto failed = sync_->Transaction([&]() -> Result<void> {
+    if (auto done = CommitChange(*sync_, "g2", "c2"); !done) return done;
+    return Error{"the connector rejected the batch"};
+  });
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().message, "the connector rejected the batch");
+
+  // A statement that fails inside the body (g1 linked twice) rolls back what came before it.
+  auto clash = sync_->Transaction([&]() -> Result<void> {
+    if (auto cursor = sync_->SetCursor("contacts", "ghl_poll", "c3", 0); !cursor) return cursor;
+    return CommitChange(*sync_, "g1", "c3");
+  });
+  ASSERT_FALSE(clash.ok());
+
+  Reopen();  // what is on disk
+  EXPECT_EQ(sync_->CountLinks("contacts").value(), 1);
+  EXPECT_TRUE(sync_->LinkByGhlId("contacts", "g1").value().has_value());
+  EXPECT_FALSE(sync_->LinkByGhlId("contacts", "g2").value().has_value());
+  EXPECT_EQ(sync_->OutboxDepth().value(), 1);
+  EXPECT_EQ(sync_->DueJobs("contacts", 0, 10).value().at(0).idempotency_key, "k-g1");
+  EXPECT_EQ(sync_->Cursor("contacts", "ghl_poll").value(), "c1");
+}
+
+}  // namespace
+}  // namespace ghl::sync
