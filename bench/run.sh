@@ -4,3 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ./emulator.sh
 ./ghl_client.sh
+./sql_scan.sh
+./webhooks.sh

@@ -15,16 +15,68 @@ namespace {
 using std::chrono::milliseconds;
 
 const Table<LocationConfig>& LocationTable() {
-  static const Table<LocationConfig> table({
-      fields::String("id", &LocationConfig::id, "GHL location (sub-account) id.").Required(),
-      fields::String("name", &LocationConfig::name,
-                     "A label for logs and metrics; defaults to the id.", true),
-      fields::SecretValue("token", &LocationConfig::token,
-                          "Private Integration Token of this sub-account. Use "
-                          "`${ENV_VAR}` or `token_file:` (e.g. a systemd credential), "
-                          "never a literal in a shared file.")
-          .Required(),
-  });
+  static const Table<LocationConfig> table(
+      {
+          fields::String("id", &LocationConfig::id, "GHL location (sub-account) id.").Required(),
+          fields::String("name", &LocationConfig::name,
+                         "A label for logs and metrics; defaults to the id.", true),
+          fields::Enum("auth", &LocationConfig::auth, {"token", "oauth"},
+                       "`token`: the Private Integration Token below. `oauth`: the Marketplace "
+                       "app's tokens, installed with `ghl-syncd auth` (see `ghl.oauth`)."),
+          fields::SecretValue("token", &LocationConfig::token,
+                              "Private Integration Token of this sub-account; required with "
+                              "`auth: token`. Use `${ENV_VAR}` or `token_file:` (e.g. a systemd "
+                              "credential), never a literal in a shared file."),
+      },
+      [](LocationConfig& loc, const YAML::Node& node, Context& ctx) {
+        if (loc.auth == "token" && loc.token.empty() && !node["token"] && !node["token_file"]) {
+          ctx.Error(node, "missing required key 'token' (or 'token_file'), or set 'auth: oauth'");
+        }
+        if (loc.auth == "oauth" && (node["token"] || node["token_file"])) {
+          ctx.Error(node["token"] ? node["token"] : node["token_file"],
+                    "a token is not used with 'auth: oauth'; remove it or set 'auth: token'");
+        }
+      });
+  return table;
+}
+
+const Table<OAuthConfig>& OAuthTable() {
+  static const Table<OAuthConfig> table(
+      {
+          fields::String("client_id", &OAuthConfig::client_id,
+                         "The Marketplace app's client id; required when a location has "
+                         "`auth: oauth`."),
+          fields::SecretValue("client_secret", &OAuthConfig::client_secret,
+                              "The app's client secret; required with `client_id`. Use "
+                              "`${ENV_VAR}` or `client_secret_file:`."),
+          fields::String("redirect_uri", &OAuthConfig::redirect_uri,
+                         "The redirect URI registered with the app. `ghl-syncd auth` listens "
+                         "on its port on 127.0.0.1 (or on `--port`) for GHL's redirect."),
+          fields::StringList("scopes", &OAuthConfig::scopes,
+                             "Scopes asked for in the authorization URL (the app's settings "
+                             "must list them too)."),
+          fields::Duration("refresh_margin", &OAuthConfig::refresh_margin, milliseconds(0),
+                           milliseconds(43'200'000),
+                           "Refresh an access token this long before it expires (at most "
+                           "half its lifetime before)."),
+          fields::Url("authorize_url", &OAuthConfig::authorize_url,
+                      "GHL's consent page (white-label: "
+                      "`https://marketplace.leadconnectorhq.com/v2/oauth/chooselocation`)."),
+          fields::Url("token_url", &OAuthConfig::token_url,
+                      "GHL's token endpoint; empty means `<ghl.base_url>/oauth/token`."),
+      },
+      [](OAuthConfig& o, const YAML::Node& node, Context& ctx) {
+        const auto& uri = o.redirect_uri;
+        if (uri.rfind("http://", 0) != 0 && uri.rfind("https://", 0) != 0) {
+          auto scope = ctx.Enter(".redirect_uri");
+          ctx.Error(node["redirect_uri"] ? node["redirect_uri"] : node,
+                    "expected an http:// or https:// URL, got '" + uri + "'");
+        }
+        if (!o.client_id.empty() && o.client_secret.empty() && !node["client_secret"] &&
+            !node["client_secret_file"]) {
+          ctx.Error(node, "missing required key 'client_secret' (or 'client_secret_file')");
+        }
+      });
   return table;
 }
 
@@ -61,6 +113,8 @@ const Table<GhlConfig>& GhlTable() {
                       "Concurrent requests per location."),
           fields::Section("rate_limit", &GhlConfig::rate_limit, RateLimitTable(),
                           "GHL's limits as this daemon enforces them on itself."),
+          fields::Section("oauth", &GhlConfig::oauth, OAuthTable(),
+                          "The Marketplace app, for locations with `auth: oauth`."),
           fields::List("locations", &GhlConfig::locations, LocationTable(),
                        "The sub-accounts this daemon serves.")
               .Required(),
@@ -77,6 +131,14 @@ const Table<GhlConfig>& GhlTable() {
         if (node["locations"] && node["locations"].IsSequence() && ghl.locations.empty()) {
           auto scope = ctx.Enter(".locations");
           ctx.Error(node["locations"], "at least one location is needed");
+        }
+        for (size_t i = 0; i < ghl.locations.size(); ++i) {
+          if (ghl.locations[i].auth != "oauth" || !ghl.oauth.client_id.empty()) continue;
+          auto scope = ctx.Enter(".locations[" + std::to_string(i) + "].auth");
+          ctx.Error(node["locations"][i]["auth"],
+                    "'auth: oauth' needs the app's credentials: set ghl.oauth.client_id and "
+                    "ghl.oauth.client_secret");
+          break;
         }
       });
   return table;
@@ -122,6 +184,74 @@ const Table<DaemonConfig>& DaemonTable() {
   return table;
 }
 
+const Table<WebhooksConfig>& WebhooksTable() {
+  using W = WebhooksConfig;
+  static const Table<W> table(
+      {
+          fields::Bool("enabled", &W::enabled,
+                       "Serve the GHL webhook endpoint (off: GHL changes arrive by polling only)."),
+          fields::Listen("listen", &W::listen,
+                         "Address of the webhook listener (plain HTTP: put a TLS proxy such as "
+                         "nginx in front, see Webhooks). Port 0 picks a free port (logged)."),
+          fields::String("path", &W::path,
+                         "URL path GHL posts to; other paths get 404, other methods 405."),
+          fields::Int("max_body_bytes", &W::max_body_bytes, 1024, 64 << 20,
+                      "Larger bodies are refused with 413 before they are read."),
+          fields::Duration("read_timeout", &W::read_timeout, milliseconds(100),
+                           milliseconds(600'000),
+                           "A request's headers and body must arrive within this, and an idle "
+                           "keep-alive connection is closed after it (slow clients)."),
+          fields::Duration("timestamp_window", &W::timestamp_window, milliseconds(1000),
+                           milliseconds(86'400'000),
+                           "A webhook whose `timestamp` is older or further ahead than this is "
+                           "refused (replay protection). GHL re-sends a 429-answered webhook "
+                           "up to 10 minutes apart; if its retries keep the first timestamp, "
+                           "widen this to keep them (inferred, FACTS.md §8.4)."),
+          fields::Bool("builtin_keys", &W::builtin_keys,
+                       "Trust GHL's published public keys (Ed25519 and RSA). Turn off to trust "
+                       "only the keys listed here."),
+          fields::StringList("public_keys", &W::public_keys,
+                             "More public keys, each a PEM block or its base64 body; Ed25519 "
+                             "verifies x-ghl-signature, RSA x-wh-signature. Any listed key "
+                             "verifies, so old and new keys overlap during a rotation."),
+          fields::StringList("public_key_files", &W::public_key_files,
+                             "Files holding one PEM public key each, as `public_keys`."),
+          fields::Bool("rsa_signatures", &W::rsa_signatures,
+                       "Accept the legacy x-wh-signature (RSA-SHA256) when a webhook has no "
+                       "x-ghl-signature. Turn off once GHL signs with Ed25519 only."),
+          fields::Int("max_backlog", &W::max_backlog, 1, 100'000'000,
+                      "Unprocessed webhooks in the inbox beyond which new ones get 429 (GHL "
+                      "retries those later)."),
+          fields::Duration("commit_wait", &W::commit_wait, milliseconds(0), milliseconds(100),
+                           "How long a commit waits for more webhooks to share its transaction "
+                           "(group commit); the 200s wait for that commit."),
+          fields::Int("max_batch", &W::max_batch, 1, 100'000,
+                      "Most webhooks committed in one transaction."),
+          fields::Duration("busy_timeout", &W::busy_timeout, milliseconds(0), milliseconds(60'000),
+                           "How long a commit waits for the state file's write lock before "
+                           "the webhooks in it get 429."),
+          fields::Duration("retention", &W::retention, milliseconds(3'600'000),
+                           milliseconds(365LL * 86'400'000),
+                           "How long seen webhookIds (replay protection) and processed inbox "
+                           "rows are kept."),
+      },
+      [](W& w, const YAML::Node& node, Context& ctx) {
+        if (!w.path.empty() && (w.path[0] != '/' || w.path.find_first_of("?# ") != w.path.npos)) {
+          auto scope = ctx.Enter(".path");
+          ctx.Error(node["path"],
+                    "expected a URL path such as /webhooks/ghl, got '" + w.path + "'");
+        }
+        if (w.retention <= w.timestamp_window) {
+          auto scope = ctx.Enter(".retention");
+          ctx.Error(node["retention"] ? node["retention"] : node,
+                    "must be longer than timestamp_window, or a replayed webhook could be "
+                    "accepted again once its id is forgotten");
+        }
+        for (auto& file : w.public_key_files) file = ctx.Resolve(file).string();
+      });
+  return table;
+}
+
 // Connector types; each connector's own options are validated by connectors/registry.
 const std::vector<std::string>& KnownConnectorTypes() {
   static const std::vector<std::string> types = {"csv", "sqlite", "postgresql", "rest"};
@@ -153,6 +283,7 @@ const Table<Config>& RootTable() {
       fields::Section("http", &Config::http, HttpTable(), "Metrics and health listener."),
       fields::Section("logging", &Config::logging, LoggingTable(), "Logging."),
       fields::Section("daemon", &Config::daemon, DaemonTable(), "Process lifecycle."),
+      fields::Section("webhooks", &Config::webhooks, WebhooksTable(), "GHL webhook endpoint."),
       fields::Map("connectors", &Config::connectors, &ConnectorConfig::name, ConnectorTable(),
                   "External systems, by a name that mapping files refer to."),
       fields::Path("mappings_dir", &Config::mappings_dir,
@@ -211,17 +342,6 @@ LoadResult Load(const std::filesystem::path& path, const EnvLookup& env) {
   return result;
 }
 
-std::string ReferenceMarkdown() {
-  std::vector<DocRow> rows;
-  RootTable().Document(rows, "");
-  std::string out =
-      "| key | type | default | description |\n"
-      "|---|---|---|---|\n";
-  for (const auto& r : rows) {
-    out +=
-        "| `" + r.key + "` | " + r.type + " | " + r.default_value + " | " + r.description + " |\n";
-  }
-  return out;
-}
+std::string ReferenceMarkdown() { return MarkdownTable(RootTable()); }
 
 }  // namespace ghl::config

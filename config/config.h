@@ -25,7 +25,30 @@ using namespace std::chrono_literals;
 struct LocationConfig {
   std::string id;
   std::string name;
-  Secret token;  // Private Integration Token of the sub-account
+  std::string auth = "token";  // token: `token` below; oauth: tokens from `ghl-syncd auth`
+  Secret token;                // Private Integration Token of the sub-account
+};
+
+// The Marketplace app, for locations with `auth: oauth` (FACTS.md §1.3-1.5).
+struct OAuthConfig {
+  std::string client_id;
+  Secret client_secret;
+  std::string redirect_uri = "http://127.0.0.1:8765/oauth/callback";
+  std::vector<std::string> scopes = {"contacts.readonly",
+                                     "contacts.write",
+                                     "opportunities.readonly",
+                                     "opportunities.write",
+                                     "calendars.readonly",
+                                     "calendars/events.readonly",
+                                     "calendars/events.write",
+                                     "locations.readonly",
+                                     "locations/customFields.readonly",
+                                     "locations/customFields.write",
+                                     "oauth.readonly",
+                                     "oauth.write"};
+  std::chrono::milliseconds refresh_margin = 10min;
+  std::string authorize_url = "https://marketplace.gohighlevel.com/v2/oauth/chooselocation";
+  std::string token_url;  // empty: <ghl.base_url>/oauth/token
 };
 
 struct RateLimitConfig {
@@ -42,6 +65,7 @@ struct GhlConfig {
   std::chrono::milliseconds request_timeout = 30s;
   int64_t max_in_flight_per_location = 4;
   RateLimitConfig rate_limit;
+  OAuthConfig oauth;
   std::vector<LocationConfig> locations;
 };
 
@@ -61,6 +85,25 @@ struct LoggingConfig {
 
 struct DaemonConfig {
   std::chrono::milliseconds drain_timeout = 30s;
+};
+
+// The webhook endpoint (daemon/webhook_ingress.h). GHL reaches it through a TLS proxy.
+struct WebhooksConfig {
+  bool enabled = false;
+  ListenAddress listen{"127.0.0.1", 8470};
+  std::string path = "/webhooks/ghl";
+  int64_t max_body_bytes = 1 << 20;
+  std::chrono::milliseconds read_timeout = 10s;
+  std::chrono::milliseconds timestamp_window = 5min;
+  bool builtin_keys = true;
+  std::vector<std::string> public_keys;       // PEM or base64 SPKI
+  std::vector<std::string> public_key_files;  // resolved against the config file's directory
+  bool rsa_signatures = true;
+  int64_t max_backlog = 100'000;
+  std::chrono::milliseconds commit_wait = 2ms;
+  int64_t max_batch = 1000;
+  std::chrono::milliseconds busy_timeout = 1s;
+  std::chrono::milliseconds retention = std::chrono::days(7);
 };
 
 // One external system. Only `type` is checked here; the rest of the block belongs to the
@@ -86,6 +129,7 @@ struct Config {
   HttpConfig http;
   LoggingConfig logging;
   DaemonConfig daemon;
+  WebhooksConfig webhooks;
   std::map<std::string, ConnectorConfig> connectors;
   std::filesystem::path mappings_dir = "mappings";
 

@@ -352,4 +352,13 @@ std::optional<std::string> ReadSecretFile(const YAML::Node& n, Context& ctx) {
   return contents;
 }
 
+std::string MarkdownTable(const std::vector<DocRow>& rows, const std::string& first_column) {
+  std::string out = "| " + first_column + " | type | default | description |\n|---|---|---|---|\n";
+  for (const auto& r : rows) {
+    out +=
+        "| `" + r.key + "` | " + r.type + " | " + r.default_value + " | " + r.description + " |\n";
+  }
+  return out;
+}
+
 }  // namespace ghl::config

@@ -90,6 +90,9 @@ struct DocRow {
   std::string description;
 };
 
+// The reference's Markdown table of `rows`: | <first_column> | type | default | description |.
+std::string MarkdownTable(const std::vector<DocRow>& rows, const std::string& first_column = "key");
+
 template <typename T>
 struct Field {
   std::string key;
@@ -403,6 +406,14 @@ std::optional<YAML::Node> ReadYamlFile(const std::filesystem::path& path, Diagno
 
 // Reads a `<key>_file` secret: the whole file, one trailing newline removed.
 std::optional<std::string> ReadSecretFile(const YAML::Node& n, Context& ctx);
+
+// The Markdown table of every key of `table`.
+template <typename T>
+std::string MarkdownTable(const Table<T>& table) {
+  std::vector<DocRow> rows;
+  table.Document(rows, "");
+  return MarkdownTable(rows);
+}
 
 template <typename T>
 std::vector<std::string> Table<T>::Keys() const {

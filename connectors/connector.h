@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,9 @@ struct Row {
   // recognises its own writes.
   std::string version;
   bool deleted = false;  // soft-deleted in the source (a flag column); still has a key
+  // When the row last changed (Unix ms), where the source knows (an updated_at column or
+  // field); 0 when it does not (the engine then uses the time it noticed the change).
+  int64_t updated_ms = 0;
 };
 
 // A row the connector could not read (a CSV line with an open quote, a REST item without

@@ -1,11 +1,18 @@
 #include "connectors/registry.h"
 
+#include "connectors/csv/csv_connector.h"
+#include "connectors/rest/rest_connector.h"
+#include "connectors/sql/sql.h"
+
 namespace ghl::connectors {
 
 // One entry per connector type. Keep in step with Types().
 std::unique_ptr<Connector> Create(const ConnectorSpec& spec, config::Diagnostics& errors) {
-  // Each connector adds a line here, e.g.:
-  //   if (spec.type == "csv") return csv::Create(spec, errors);
+  // Each connector adds a line here.
+  if (spec.type == "csv") return csv::Create(spec, errors);
+  if (spec.type == "rest") return rest::Create(spec, errors);
+  if (spec.type == "sqlite") return sql::CreateSqlite(spec, errors);
+  if (spec.type == "postgresql") return sql::CreatePostgres(spec, errors);
   errors.push_back({spec.options_file, spec.options.Mark().line + 1, spec.options.Mark().column + 1,
                     spec.options_path + ".type",
                     "connector type '" + spec.type + "' is not available in this build"});
@@ -17,7 +24,9 @@ const std::vector<std::string>& Types() {
   return types;
 }
 
-std::string ReferenceMarkdown() { return ""; }
+std::string ReferenceMarkdown() {
+  return csv::ReferenceMarkdown() + sql::ReferenceMarkdown() + rest::ReferenceMarkdown();
+}
 
 const char* ToString(Outcome outcome) {
   switch (outcome) {

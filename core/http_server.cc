@@ -112,6 +112,7 @@ class SessionResponder final : public Responder {
 
 void Session::OnRead(beast::error_code ec) {
   if (ec == http::error::body_limit) {
+    if (server_->options.on_body_too_large) server_->options.on_body_too_large();
     Request req;
     req.version(11);
     return Respond(TextResponse(req, http::status::payload_too_large, "request body too large\n"),

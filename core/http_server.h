@@ -40,6 +40,8 @@ class HttpServer {
     uint16_t port = 0;
     size_t body_limit = 1 << 20;
     std::chrono::milliseconds read_timeout = std::chrono::seconds(10);
+    // Optional: called when a request is answered 413 without reaching the handler.
+    std::function<void()> on_body_too_large;
   };
 
   // Binds and starts accepting. Fails with a one-line reason if the address is invalid

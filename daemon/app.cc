@@ -5,6 +5,8 @@
 #include <csignal>
 
 #include "core/log.h"
+#include "daemon/auth_command.h"
+#include "daemon/ghl_setup.h"
 #include "daemon/version.h"
 #include "state/rate_budget.h"
 #include "state/sqlite_state_store.h"
@@ -72,9 +74,11 @@ int App::Run() {
     return kExitFailure;
   }
   store_ = std::move(store).value();
+  if (int code = StartWebhooks(); code != 0) return code;
 
   LogLocations();
   StartGhlClient();
+  if (int code = StartSync(); code != 0) return code;
   metrics_.mappings_loaded.Set(static_cast<double>(config_->mappings.size()));
   metrics_.ready.Set(1);
   WaitForSignal();
@@ -87,6 +91,11 @@ int App::Run() {
 
   io_.run();
 
+  webhooks_.reset();  // commits what it queued, before the store closes
+  wake_ = nullptr;
+  if (engine_) engine_->Stop();
+  engine_.reset();
+  gateway_.reset();
   SaveBudgets();
   ghl_.reset();
   curl_.reset();
@@ -133,6 +142,20 @@ void App::Reload() {
     notifier_.Status(Summary() + "; last reload FAILED, see log");
     return;
   }
+  config::Diagnostics sync_errors;
+  auto syncs = sync::BuildSyncs(*loaded.config, sync_errors);
+  if (!sync_errors.empty()) {
+    for (const auto& d : sync_errors) spdlog::error("config reload: {}", d.ToString());
+    spdlog::error(
+        "config reload failed with {} problem(s) in the mappings or connectors; still running "
+        "the previous syncs",
+        sync_errors.size());
+    metrics_.reloads_failed.Increment();
+    metrics_.last_reload_success.Set(0);
+    notifier_.Status(Summary() + "; last reload FAILED, see log");
+    return;
+  }
+  if (engine_) engine_->Replace(std::move(syncs));
   for (const auto& key : RestartOnlyChanges(*config_, *loaded.config)) {
     spdlog::warn("config reload: {} changed; it takes effect after a restart", key);
   }
@@ -153,6 +176,7 @@ void App::Shutdown(const std::string& why) {
   }
   stopping_ = true;
   metrics_.ready.Set(0);
+  if (webhooks_) webhooks_->Refuse();  // 429 from now on: GHL retries after the restart
   const auto timeout = config_->daemon.drain_timeout;
   spdlog::info("{}: stopping; draining {} unit(s) of work in flight (timeout {})", why,
                work_.in_flight(), config::FormatDuration(timeout));
@@ -168,6 +192,10 @@ void App::Shutdown(const std::string& why) {
     budget_timer_.cancel();
     for (auto& [id, t] : probe_timers_) t->cancel();
     if (http_) http_->Stop();
+    if (webhooks_) webhooks_->Stop();
+    // The worker finishes its round; GHL calls it still makes answer "retry" at once.
+    if (gateway_) gateway_->Close();
+    if (engine_) engine_->Stop();
     signals_.cancel();
     io_.stop();
   });
@@ -180,31 +208,14 @@ std::string BudgetResource(const std::string& location_id) { return "location/" 
 
 void App::StartGhlClient() {
   const auto& g = config_->ghl;
-  // A connection for every request the client may have in flight: a transfer that waits
-  // inside curl for a connection leaves later than the rate limiter counted it, and
-  // bunched sends can exceed GHL's window (seen in bench/ghl_client.sh).
-  const long connections = std::max<long>(
-      16, static_cast<long>(g.locations.size()) * static_cast<long>(g.max_in_flight_per_location));
-  curl_ = std::make_unique<ghl_client::CurlMulti>(
-      io_, ghl_client::CurlMulti::Options{.max_connections_per_host = connections,
-                                          .max_connections = connections});
-  ghl_client::ClientOptions options;
-  options.base_url = g.base_url;
-  options.timeout = g.request_timeout;
-  options.max_in_flight_per_location = static_cast<int>(g.max_in_flight_per_location);
-  options.max_in_flight_total = static_cast<int>(connections);
-  options.limits = {
-      .burst = g.rate_limit.burst,
-      .interval = g.rate_limit.interval,
-      .daily = g.rate_limit.daily,
-      .burst_margin = g.rate_limit.burst_margin,
-      .window_margin = g.rate_limit.window_margin,
-      .realtime_reserve = static_cast<double>(g.rate_limit.realtime_reserve_percent) / 100.0};
+  const ClientSetup setup = ClientSetupFor(g);
+  curl_ = std::make_unique<ghl_client::CurlMulti>(io_, setup.curl);
+  const ghl_client::ClientOptions& options = setup.options;
   ghl_ =
       std::make_unique<ghl_client::GhlClient>(io_, *curl_, clock_, options, &metrics_.registry());
-  for (const auto& loc : g.locations) {
-    ghl_->AddLocation(loc.id, std::make_shared<ghl_client::StaticToken>(loc.token.Reveal()));
-  }
+  // `auth: oauth` locations share one OAuthSessions, kept alive by their token sources.
+  const auto oauth = OAuthSessionsFor(g, io_, *curl_, store_->db(), clock_);
+  for (const auto& loc : g.locations) ghl_->AddLocation(loc.id, TokenSourceFor(loc, oauth.get()));
   RestoreBudgets();
   ScheduleBudgetFlush();
   for (const auto& loc : g.locations) {
@@ -281,6 +292,56 @@ void App::ScheduleBudgetFlush() {
     SaveBudgets();
     ScheduleBudgetFlush();
   });
+}
+
+int App::StartSync() {
+  config::Diagnostics errors;
+  auto syncs = sync::BuildSyncs(*config_, errors);
+  if (!errors.empty()) {
+    for (const auto& d : errors) spdlog::error("{}", d.ToString());
+    spdlog::error("{} problem(s) in the mappings or connectors; nothing was started",
+                  errors.size());
+    return kExitConfig;
+  }
+  gateway_ = std::make_unique<sync::LoopGateway>(io_, *ghl_);
+  sync::EngineOptions options;
+  options.state_path = config_->state.path;
+  options.busy_timeout = config_->state.busy_timeout;
+  engine_ = std::make_unique<sync::Engine>(clock_, *gateway_, &metrics_.registry(), options);
+  if (auto started = engine_->Start(std::move(syncs)); !started.ok()) {
+    spdlog::error("sync engine: {}", started.error().message);
+    return kExitFailure;
+  }
+  wake_ = engine_.get();
+  return 0;
+}
+
+int App::StartWebhooks() {
+  const auto& cfg = config_->webhooks;
+  if (!cfg.enabled) return 0;
+  auto options = WebhookOptionsFromConfig(cfg, config_->state.path);
+  if (!options.ok()) {
+    spdlog::error("{} (in {})", options.error().message, config_path_.string());
+    return kExitConfig;
+  }
+  options->begin_work = [this]() -> std::shared_ptr<void> {
+    auto token = work_.Begin();
+    if (!token) return nullptr;
+    return std::make_shared<WorkTracker::Token>(std::move(*token));
+  };
+  options->on_stored = [this] {
+    if (auto* engine = wake_.load()) engine->Wake();
+  };
+  auto ingress =
+      WebhookIngress::Start(io_, std::move(options).value(), clock_, metrics_.registry());
+  if (!ingress.ok()) {
+    spdlog::error("{} (webhooks.listen in {})", ingress.error().message, config_path_.string());
+    return kExitFailure;
+  }
+  webhooks_ = std::move(ingress).value();
+  spdlog::info("webhook listener on {}:{} serving POST {}", cfg.listen.host, webhooks_->port(),
+               cfg.path);
+  return 0;
 }
 
 bool App::Ready(std::string* why) const {

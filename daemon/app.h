@@ -9,6 +9,7 @@
 // It does no domain work itself.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <filesystem>
@@ -20,8 +21,11 @@
 #include "core/http_server.h"
 #include "daemon/metrics.h"
 #include "daemon/systemd_notify.h"
+#include "daemon/webhook_ingress.h"
 #include "daemon/work_tracker.h"
 #include "state/sqlite_state_store.h"
+#include "sync/engine.h"
+#include "sync/ghl_gateway.h"
 
 namespace ghl::daemon {
 
@@ -76,6 +80,15 @@ class App {
   std::map<std::string, std::string> location_problems_;
   std::map<std::string, std::unique_ptr<boost::asio::steady_timer>> probe_timers_;
   std::unique_ptr<HttpServer> http_;
+  // Webhook endpoint (webhooks.enabled): started after the store opens, ended before it
+  // closes. Its inbox is the state file's webhook_inbox (state/inbox.h).
+  int StartWebhooks();
+  std::unique_ptr<WebhookIngress> webhooks_;
+  // The sync engine (sync/engine.h) on its worker thread; it calls GHL through gateway_.
+  int StartSync();
+  std::unique_ptr<sync::LoopGateway> gateway_;
+  std::unique_ptr<sync::Engine> engine_;
+  std::atomic<sync::Engine*> wake_{nullptr};  // woken by the webhook writer after a commit
   bool stopping_ = false;
 };
 

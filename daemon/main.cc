@@ -4,8 +4,13 @@
 #include <iostream>
 
 #include "config/config.h"
+#include "connectors/registry.h"
 #include "daemon/app.h"
+#include "daemon/auth_command.h"
+#include "daemon/sync_commands.h"
 #include "daemon/version.h"
+#include "mapping/mapping.h"
+#include "sync/engine.h"
 
 namespace {
 
@@ -38,7 +43,17 @@ int main(int argc, char** argv) {
   check->add_option("-c,--config", config_path, "Configuration file (env GHL_SYNCD_CONFIG)")
       ->capture_default_str();
   auto* version = cli.add_subcommand("version", "Print version and build commit");
-  auto* reference = cli.add_subcommand("reference", "Print the configuration reference (Markdown)");
+  auto* reference = cli.add_subcommand("reference", "Print a reference (Markdown)");
+  std::string reference_of = "config";
+  reference
+      ->add_option("what", reference_of,
+                   "config (ghl-syncd.yaml), connectors (their options), mappings (mapping files)")
+      ->check(CLI::IsMember({"config", "connectors", "mappings"}))
+      ->capture_default_str();
+  ghl::daemon::SyncCommands sync_commands;
+  ghl::daemon::AddSyncCommands(cli, config_path, sync_commands);
+  ghl::daemon::AuthCommandOptions auth_command;
+  ghl::daemon::AddAuthCommand(cli, config_path, auth_command);
 
   CLI11_PARSE(cli, argc, argv);
 
@@ -47,12 +62,32 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (reference->parsed()) {
-    std::fputs(ghl::config::ReferenceMarkdown().c_str(), stdout);
+    const std::string text = reference_of == "connectors" ? ghl::connectors::ReferenceMarkdown()
+                             : reference_of == "mappings" ? ghl::mapping::ReferenceMarkdown()
+                                                          : ghl::config::ReferenceMarkdown();
+    std::fputs(text.c_str(), stdout);
     return 0;
+  }
+  if (int code = ghl::daemon::RunSyncCommands(sync_commands, config_path); code >= 0) return code;
+  if (int code = ghl::daemon::RunAuthCommandIfParsed(auth_command, config_path); code >= 0) {
+    return code;
   }
   if (check->parsed()) {
     auto config = LoadOrReport(config_path);
     if (!config) return 1;
+    ghl::config::Diagnostics errors;
+    auto syncs = ghl::sync::BuildSyncs(*config, errors);
+    for (const auto& d : errors) std::cerr << d.ToString() << "\n";
+    if (!errors.empty()) {
+      std::cerr << errors.size() << " problem(s) found in the mappings or connectors.\n";
+      return 1;
+    }
+    for (auto& s : syncs) {
+      if (auto health = s.connector->Health(); !health.ok()) {
+        std::cerr << "warning: sync " << s.mapping->spec().name << ": " << health.error().message
+                  << "\n";
+      }
+    }
     std::printf("%s: OK (%zu location(s), %zu mapping file(s))\n", config_path.c_str(),
                 config->ghl.locations.size(), config->mappings.size());
     return 0;

@@ -9,7 +9,11 @@ source scripts/lib.sh
 
 ghl_ensure_packages "${GHL_BUILD_PACKAGES[@]}"
 ghl_build default ghl-syncd ghl-emulator
-mkdir -p var/demo
+mkdir -p var/demo/data
+# The external side of the demo sync: a CSV file you can edit while it runs.
+[ -f var/demo/data/contacts.csv ] || cp config/examples/data/contacts.csv var/demo/data/
+first_run=1
+[ -f var/demo/emulator-snapshot.json ] && first_run=0
 
 http=${GHL_SYNCD_HTTP:-127.0.0.1:9464}
 export GHL_SYNCD_HTTP=$http
@@ -24,6 +28,16 @@ if ! grep -q 'admin API' var/demo/emulator.log; then
   exit 1
 fi
 emu=$(sed -n 's/^ghl-emulator listening on //p' var/demo/emulator.log)
+if [ "$first_run" = 1 ]; then
+  # Two people who exist only in GHL, and one (Grace) who is in both: the first pass
+  # creates the first two in the CSV and links Grace by her email.
+  for c in '"firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","tags":["vip"]' \
+           '"firstName":"Linus","lastName":"Torvalds","email":"linus@example.com"' \
+           '"firstName":"Grace","lastName":"Hopper","email":"grace@example.com"'; do
+    curl -sf -o /dev/null -X POST "$emu/contacts/" -H 'Authorization: Bearer demo-private-integration-token' \
+      -H 'Version: 2021-07-28' -H 'Content-Type: application/json' -d "{\"locationId\":\"demo-location\",$c}"
+  done
+fi
 
 ghl_log "starting ghl-syncd on config/examples/demo.yaml (state: var/demo/state.db)"
 cat >&2 <<MSG
@@ -31,8 +45,10 @@ cat >&2 <<MSG
     Try, from another terminal:
       curl -s http://$http/readyz                         # ready once GHL accepted the token
       curl -s http://$http/metrics | grep ghl_syncd_      # Prometheus metrics
-      curl -s -X POST $emu/_emulator/user/contacts/ -d '{"locationId":"demo-location","firstName":"Ada"}'
-                                                          # a change "as a GHL user" (fires a webhook)
+      curl -s -X POST $emu/_emulator/user/contacts/ -d '{"locationId":"demo-location","firstName":"Bo","email":"bo@example.com"}'
+                                                          # a GHL user adds a contact (a webhook): it appears in the CSV
+      \$EDITOR var/demo/data/contacts.csv                  # edit a row: GHL follows within seconds
+      build/ghl-syncd status --config config/examples/demo.yaml   # links, outbox, dead letters, budget
       kill -HUP \$(pgrep -f 'ghl-syncd run')              # reload config + mappings
     Stop with Ctrl-C (a clean drain and exit 0).
 MSG

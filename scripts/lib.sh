@@ -4,9 +4,10 @@
 # Debian 12 packages the build needs.
 GHL_BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config git
   libboost-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev
-  libsqlite3-dev libsystemd-dev rapidjson-dev libssl-dev libcurl4-openssl-dev)
+  libsqlite3-dev curl libsystemd-dev rapidjson-dev libssl-dev libcurl4-openssl-dev
+  libphonenumber-dev libhowardhinnant-date-dev libicu-dev tzdata libcsv-dev libpq-dev)
 # ... and what the test suite needs on top (format check, unit verification, HTTP client).
-GHL_TEST_PACKAGES=(libgtest-dev libgmock-dev clang-format sqlite3 systemd)
+GHL_TEST_PACKAGES=(libgtest-dev libgmock-dev clang-format sqlite3 systemd postgresql)
 
 ghl_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

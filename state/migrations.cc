@@ -21,13 +21,15 @@ const std::vector<Migration>& BuiltinMigrations() {
       {3, "create sync tables",
        // Links pair a GHL id with an external key per sync; base_json holds the canonical
        // values as last synced (the merge base). One pending outbox job per link and
-       // target side (later decisions replace its payload). Times are Unix milliseconds.
+       // target side (later decisions replace its payload). A dead letter keeps its job's
+       // lane so that a replay goes back where it came from. Times are Unix milliseconds.
        "CREATE TABLE links (id INTEGER PRIMARY KEY, sync TEXT NOT NULL, location TEXT NOT NULL,"
        " ghl_id TEXT, ext_key TEXT, base_json TEXT NOT NULL DEFAULT '{}',"
        " ghl_version TEXT NOT NULL DEFAULT '', ext_version TEXT NOT NULL DEFAULT '',"
        " deleted INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL);"
        "CREATE UNIQUE INDEX links_ghl ON links (sync, ghl_id) WHERE ghl_id IS NOT NULL;"
        "CREATE UNIQUE INDEX links_ext ON links (sync, ext_key) WHERE ext_key IS NOT NULL;"
+       "CREATE INDEX links_sync ON links (sync);"
        "CREATE TABLE outbox (id INTEGER PRIMARY KEY, sync TEXT NOT NULL,"
        " link_id INTEGER NOT NULL, target TEXT NOT NULL, op TEXT NOT NULL,"
        " payload_json TEXT NOT NULL, idempotency_key TEXT NOT NULL, lane INTEGER NOT NULL,"
@@ -37,7 +39,8 @@ const std::vector<Migration>& BuiltinMigrations() {
        "CREATE INDEX outbox_due ON outbox (next_attempt_at);"
        "CREATE TABLE dlq (id INTEGER PRIMARY KEY, sync TEXT NOT NULL, link_id INTEGER NOT NULL,"
        " target TEXT NOT NULL, op TEXT NOT NULL, payload_json TEXT NOT NULL,"
-       " idempotency_key TEXT NOT NULL, attempts INTEGER NOT NULL, error TEXT NOT NULL,"
+       " idempotency_key TEXT NOT NULL, lane INTEGER NOT NULL, attempts INTEGER NOT NULL,"
+       " error TEXT NOT NULL,"
        " response_body TEXT NOT NULL DEFAULT '', trace_id TEXT NOT NULL DEFAULT '',"
        " created_at INTEGER NOT NULL, failed_at INTEGER NOT NULL);"
        "CREATE TABLE cursors (sync TEXT NOT NULL, source TEXT NOT NULL, value TEXT NOT NULL,"
@@ -48,14 +51,30 @@ const std::vector<Migration>& BuiltinMigrations() {
        " winner TEXT NOT NULL, at INTEGER NOT NULL);"},
       {4, "create webhook inbox",
        // Webhooks as received (raw body, the headers that matter), committed before the
-       // 200; `seen` remembers webhookIds for replay protection, pruned by retention.
+       // 200; `state` goes new -> done | skipped when the engine has committed the change.
+       // `webhook_seen` remembers webhookIds for replay protection, pruned by retention.
+       // Times are Unix milliseconds (state/inbox.h).
        "CREATE TABLE webhook_inbox (id INTEGER PRIMARY KEY, webhook_id TEXT NOT NULL,"
-       " received_at INTEGER NOT NULL, body BLOB NOT NULL, headers_json TEXT NOT NULL,"
-       " state TEXT NOT NULL DEFAULT 'new', attempts INTEGER NOT NULL DEFAULT 0,"
+       " received_at INTEGER NOT NULL, body TEXT NOT NULL, headers_json TEXT NOT NULL,"
+       " state TEXT NOT NULL DEFAULT 'new' CHECK (state IN ('new', 'done', 'skipped')),"
        " processed_at INTEGER, note TEXT NOT NULL DEFAULT '');"
-       "CREATE INDEX webhook_inbox_pending ON webhook_inbox (state, id);"
-       "CREATE TABLE webhook_seen (webhook_id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL);"
+       "CREATE INDEX webhook_inbox_pending ON webhook_inbox (id) WHERE state = 'new';"
+       "CREATE INDEX webhook_inbox_processed ON webhook_inbox (processed_at)"
+       " WHERE state <> 'new';"
+       "CREATE TABLE webhook_seen (webhook_id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL)"
+       " WITHOUT ROWID;"
        "CREATE INDEX webhook_seen_age ON webhook_seen (seen_at);"},
+      {5, "create oauth_tokens table",
+       // OAuth tokens per resource (company or location id), state/oauth_tokens.h.
+       // generation grows with every write; refresh_started_at is set while a refresh is
+       // on the wire. Times are Unix milliseconds.
+       "CREATE TABLE oauth_tokens (resource TEXT PRIMARY KEY,"
+       " user_type TEXT NOT NULL CHECK (user_type IN ('Company', 'Location')),"
+       " company_id TEXT NOT NULL DEFAULT '', client_id TEXT NOT NULL DEFAULT '',"
+       " access_token TEXT NOT NULL, refresh_token TEXT NOT NULL DEFAULT '',"
+       " expires_at INTEGER NOT NULL, scopes TEXT NOT NULL DEFAULT '',"
+       " generation INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+       " refresh_started_at INTEGER);"},
   };
   return kMigrations;
 }

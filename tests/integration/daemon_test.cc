@@ -41,6 +41,13 @@ class EmulatorEnvironment : public ::testing::Environment {
 };
 const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new EmulatorEnvironment);
 
+constexpr const char* kContactsMapping = R"(object: contacts
+external: {connector: crm, file: contacts.csv}
+key: id
+fields:
+  - {ghl: email, external: email}
+)";
+
 std::string ConfigText(const std::string& extra = "", const std::string& listen = "127.0.0.1:0") {
   return "ghl:\n  base_url: " + g_emulator->base_url() + R"(
   locations:
@@ -195,13 +202,22 @@ TEST_F(DaemonTest, SighupAppliesAValidConfigAndKeepsTheOldOneWhenBroken) {
   ASSERT_TRUE(d->WaitForLog("location loc-1: GHL accepted the token", 10s)) << d->Log();
   EXPECT_EQ(Metric(HttpRequest(url + "/metrics").body, "ghl_syncd_mappings_loaded"), 0);
 
-  // A valid change: one more mapping file.
-  dir_.Write("mappings/contacts.yaml", "object: contacts\n");
+  // A mapping naming a connector the configuration lacks: refused, nothing changes.
+  dir_.Write("mappings/contacts.yaml", kContactsMapping);
+  d->Signal(SIGHUP);
+  ASSERT_TRUE(d->WaitForLog("still running the previous syncs", 10s)) << d->Log();
+  EXPECT_NE(d->Log().find("connector 'crm' is not defined under connectors:"), std::string::npos)
+      << d->Log();
+  EXPECT_EQ(Metric(HttpRequest(url + "/metrics").body, "ghl_syncd_mappings_loaded"), 0);
+
+  // A valid change: the connector and the mapping file.
+  dir_.Write("ghl-syncd.yaml", ConfigText("connectors:\n  crm:\n    type: csv\n    dir: data\n"));
   d->Signal(SIGHUP);
   ASSERT_TRUE(d->WaitForLog("config reloaded", 10s)) << d->Log();
   auto m = HttpRequest(url + "/metrics").body;
   EXPECT_EQ(Metric(m, "ghl_syncd_mappings_loaded"), 1);
   EXPECT_EQ(Metric(m, R"(ghl_syncd_config_reloads_total{outcome="ok"})"), 1);
+  EXPECT_TRUE(d->WaitForLog("sync contacts:", 10s)) << d->Log();
 
   // A broken change: two mistakes in the file and a broken mapping.
   dir_.Write("ghl-syncd.yaml",
@@ -211,7 +227,7 @@ TEST_F(DaemonTest, SighupAppliesAValidConfigAndKeepsTheOldOneWhenBroken) {
   ASSERT_TRUE(d->WaitForLog("still running on the previous configuration", 10s)) << d->Log();
   m = HttpRequest(url + "/metrics").body;
   EXPECT_EQ(Metric(m, "ghl_syncd_mappings_loaded"), 1) << "old mappings stay active";
-  EXPECT_EQ(Metric(m, R"(ghl_syncd_config_reloads_total{outcome="failed"})"), 1);
+  EXPECT_EQ(Metric(m, R"(ghl_syncd_config_reloads_total{outcome="failed"})"), 2);
   EXPECT_EQ(Metric(m, "ghl_syncd_config_last_reload_successful"), 0);
   const std::string log = d->Log();
   EXPECT_NE(log.find(config_.string() + ":16:1: logging_level: unknown key 'logging_level'"),

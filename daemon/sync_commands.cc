@@ -1,0 +1,457 @@
+#include "daemon/sync_commands.h"
+
+#include <fmt/format.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <iostream>
+#include <thread>
+
+#include "config/config.h"
+#include "daemon/ghl_setup.h"
+#include "state/inbox.h"
+#include "state/rate_budget.h"
+#include "state/sqlite_state_store.h"
+#include "sync/engine.h"
+#include "sync/store.h"
+
+namespace ghl::daemon {
+namespace {
+
+constexpr int kExitUsage = 64;
+
+std::shared_ptr<const config::Config> LoadConfig(const std::string& path) {
+  auto loaded = config::Load(path);
+  for (const auto& d : loaded.errors) std::cerr << d.ToString() << "\n";
+  return loaded.config;
+}
+
+Result<std::unique_ptr<state::SqliteStateStore>> OpenState(const config::Config& config) {
+  state::OpenOptions options;
+  options.path = config.state.path;
+  options.busy_timeout = config.state.busy_timeout;
+  return state::OpenSqlite(options);
+}
+
+std::string Time(int64_t ms) {
+  if (ms <= 0) return "-";
+  return state::FormatUtcIso8601(Clock::TimePoint(std::chrono::milliseconds(ms)));
+}
+
+std::string Clip(std::string s, size_t n) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return s.size() > n ? s.substr(0, n - 3) + "..." : s;
+}
+
+void WriteJson(rapidjson::Writer<rapidjson::StringBuffer>& w, const sync::DeadLetter& d,
+               bool full) {
+  w.StartObject();
+  w.Key("id");
+  w.Int64(d.id);
+  w.Key("sync");
+  w.String(d.sync.c_str());
+  w.Key("link_id");
+  w.Int64(d.link_id);
+  w.Key("target");
+  w.String(sync::ToString(d.target));
+  w.Key("op");
+  w.String(d.op.c_str());
+  w.Key("attempts");
+  w.Int(d.attempts);
+  w.Key("error");
+  w.String(d.error.c_str());
+  w.Key("failed_at");
+  w.String(Time(d.failed_at).c_str());
+  if (full) {
+    w.Key("payload");
+    w.String(d.payload.c_str());
+    w.Key("response_body");
+    w.String(d.response_body.c_str());
+    w.Key("trace_id");
+    w.String(d.trace_id.c_str());
+    w.Key("created_at");
+    w.String(Time(d.created_at).c_str());
+  }
+  w.EndObject();
+}
+
+int Dlq(const SyncCommands& c, const config::Config& config) {
+  auto store = OpenState(config);
+  if (!store.ok()) {
+    std::cerr << store.error().message << "\n";
+    return 1;
+  }
+  sync::SyncStore s((*store)->db());
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  if (c.dlq_list->parsed()) {
+    auto entries = s.DeadLetters(c.sync, c.limit);
+    if (!entries.ok()) {
+      std::cerr << entries.error().message << "\n";
+      return 1;
+    }
+    if (c.json) {
+      rapidjson::StringBuffer b;
+      rapidjson::Writer<rapidjson::StringBuffer> w(b);
+      w.StartArray();
+      for (const auto& d : entries.value()) WriteJson(w, d, false);
+      w.EndArray();
+      std::cout << b.GetString() << "\n";
+      return 0;
+    }
+    if (entries->empty()) {
+      std::cout << "The dead-letter queue is empty.\n";
+      return 0;
+    }
+    std::cout << fmt::format("{:>6}  {:<16} {:<8} {:<7} {:>4}  {:<20}  {}\n", "ID", "SYNC",
+                             "TARGET", "OP", "TRY", "FAILED AT", "ERROR");
+    for (const auto& d : entries.value()) {
+      std::cout << fmt::format("{:>6}  {:<16} {:<8} {:<7} {:>4}  {:<20}  {}\n", d.id,
+                               Clip(d.sync, 16), sync::ToString(d.target), d.op, d.attempts,
+                               Time(d.failed_at), Clip(d.error, 90));
+    }
+    return 0;
+  }
+  if (c.dlq_show->parsed()) {
+    auto entry = s.DeadLetterById(c.id);
+    if (!entry.ok() || !entry->has_value()) {
+      std::cerr << "no dead-letter entry " << c.id << "\n";
+      return 1;
+    }
+    const auto& d = **entry;
+    if (c.json) {
+      rapidjson::StringBuffer b;
+      rapidjson::Writer<rapidjson::StringBuffer> w(b);
+      WriteJson(w, d, true);
+      std::cout << b.GetString() << "\n";
+      return 0;
+    }
+    std::cout << fmt::format(
+        "id:          {}\nsync:        {}\nlink:        {}\ntarget:      {}\nop:          {}\n"
+        "attempts:    {}\ncreated at:  {}\nfailed at:   {}\nerror:       {}\ntrace id:    {}\n"
+        "payload:     {}\nresponse:    {}\n",
+        d.id, d.sync, d.link_id, sync::ToString(d.target), d.op, d.attempts, Time(d.created_at),
+        Time(d.failed_at), d.error, d.trace_id.empty() ? "-" : d.trace_id, d.payload,
+        d.response_body.empty() ? "-" : d.response_body);
+    return 0;
+  }
+  // replay / drop: one id, or --all (of --sync)
+  const bool replay = c.dlq_replay->parsed();
+  std::vector<int64_t> ids;
+  if (c.all) {
+    auto entries = s.DeadLetters(c.sync, 1'000'000);
+    if (!entries.ok()) {
+      std::cerr << entries.error().message << "\n";
+      return 1;
+    }
+    for (const auto& d : entries.value()) ids.push_back(d.id);
+  } else if (c.id > 0) {
+    ids.push_back(c.id);
+  } else {
+    std::cerr << "give an entry id, or --all\n";
+    return kExitUsage;
+  }
+  int64_t done = 0;
+  auto r = s.Transaction([&]() -> Result<void> {
+    for (int64_t id : ids) {
+      auto one = replay ? s.Replay(id, now) : s.Drop(id);
+      if (!one.ok()) return one.error();
+      if (one.value()) ++done;
+    }
+    return Ok();
+  });
+  if (!r.ok()) {
+    std::cerr << r.error().message << "\n";
+    return 1;
+  }
+  if (!c.all && done == 0) {
+    std::cerr << "no dead-letter entry " << c.id << "\n";
+    return 1;
+  }
+  std::cout << fmt::format("{} {} entr{}{}\n", replay ? "replayed" : "dropped", done,
+                           done == 1 ? "y" : "ies",
+                           replay ? " (back in the outbox; the running daemon retries them)" : "");
+  return 0;
+}
+
+int Status(const SyncCommands& c, const config::Config& config) {
+  auto store = OpenState(config);
+  if (!store.ok()) {
+    std::cerr << store.error().message << "\n";
+    return 1;
+  }
+  auto& db = (*store)->db();
+  sync::SyncStore s(db);
+  state::InboxStore inbox(db);
+  state::RateBudgetStore budgets(db);
+  const auto now = std::chrono::system_clock::now();
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const int64_t today = now_ms / 86'400'000;
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  w.StartObject();
+  if (!c.json) std::cout << "state: " << (*store)->Describe() << "\n\nsyncs:\n";
+  w.Key("syncs");
+  w.StartArray();
+  for (const auto& m : config.mappings) {
+    if (!c.sync.empty() && m.name != c.sync) continue;
+    auto links = s.CountLinks(m.name);
+    auto outbox = s.OutboxDepth(m.name);
+    auto dlq = s.DeadLetterCount(m.name);
+    auto cursor = s.Cursor(m.name, "connector");
+    const int64_t l = links.ok() ? links.value() : -1;
+    const int64_t o = outbox.ok() ? outbox.value() : -1;
+    const int64_t d = dlq.ok() ? dlq.value() : -1;
+    std::vector<std::pair<std::string, std::string>> ghl_cursors;
+    for (const auto& loc : config.ghl.locations) {
+      auto gc = s.Cursor(m.name, "ghl:" + loc.id);
+      ghl_cursors.push_back({loc.id, gc.ok() && gc->has_value() ? **gc : ""});
+    }
+    bool backfilled = true;
+    for (const auto& [loc, value] : ghl_cursors) backfilled = backfilled && !value.empty();
+    w.StartObject();
+    w.Key("name");
+    w.String(m.name.c_str());
+    w.Key("links");
+    w.Int64(l);
+    w.Key("outbox");
+    w.Int64(o);
+    w.Key("dead_letters");
+    w.Int64(d);
+    w.Key("backfill_done");
+    w.Bool(backfilled && o == 0);
+    w.Key("ghl_cursors");
+    w.StartObject();
+    for (const auto& [loc, value] : ghl_cursors) {
+      w.Key(loc.c_str());
+      w.String(value.c_str());
+    }
+    w.EndObject();
+    w.EndObject();
+    if (!c.json) {
+      std::string progress =
+          !backfilled ? "backfill: not started or in progress"
+          : o > 0
+              ? fmt::format(
+                    "{} write(s) pending ({:.1f}% of {} linked records done)", o,
+                    l + o > 0 ? 100.0 * static_cast<double>(l) / static_cast<double>(l + o) : 100.0,
+                    l)
+              : "in step";
+      std::cout << fmt::format("  {:<20} {:>8} linked  {:>6} in outbox  {:>5} dead letters  {}\n",
+                               m.name, l, o, d, progress);
+    }
+  }
+  w.EndArray();
+  auto depth = inbox.Depth();
+  auto oldest = inbox.OldestPendingAgeMs(now_ms);
+  w.Key("inbox_depth");
+  w.Int64(depth.ok() ? depth.value() : -1);
+  w.Key("inbox_oldest_ms");
+  w.Int64(oldest.ok() && oldest->has_value() ? **oldest : 0);
+  if (!c.json) {
+    std::cout << fmt::format(
+        "\nwebhook inbox: {} pending{}\n", depth.ok() ? depth.value() : -1,
+        oldest.ok() && oldest->has_value()
+            ? fmt::format(", oldest {:.1f}s", static_cast<double>(**oldest) / 1000)
+            : "");
+    std::cout << "\nGHL daily budget (per location, UTC day):\n";
+  }
+  w.Key("budgets");
+  w.StartObject();
+  for (const auto& loc : config.ghl.locations) {
+    auto stored = budgets.Load("location/" + loc.id);
+    const int64_t used =
+        stored.ok() && stored->has_value() && (*stored)->day == today ? (*stored)->used : 0;
+    const int64_t left = config.ghl.rate_limit.daily - used;
+    w.Key(loc.id.c_str());
+    w.StartObject();
+    w.Key("used");
+    w.Int64(used);
+    w.Key("remaining");
+    w.Int64(left);
+    w.EndObject();
+    if (!c.json) {
+      std::cout << fmt::format("  {:<24} {:>7} used  {:>7} left of {}\n", loc.id, used, left,
+                               config.ghl.rate_limit.daily);
+    }
+  }
+  w.EndObject();
+  w.EndObject();
+  if (c.json) std::cout << b.GetString() << "\n";
+  return 0;
+}
+
+int Plan(const SyncCommands& c, const config::Config& config) {
+  config::Diagnostics errors;
+  auto syncs = sync::BuildSyncs(config, errors);
+  for (const auto& d : errors) std::cerr << d.ToString() << "\n";
+  if (!errors.empty()) return 78;
+  auto it = std::find_if(syncs.begin(), syncs.end(), [&](const sync::SyncSetup& s) {
+    return s.mapping->spec().name == c.sync;
+  });
+  if (it == syncs.end()) {
+    std::cerr << "no sync named '" << c.sync << "' (mapping files: ";
+    for (const auto& s : syncs) std::cerr << s.mapping->spec().name << " ";
+    std::cerr << ")\n";
+    return kExitUsage;
+  }
+  auto store = OpenState(config);
+  if (!store.ok()) {
+    std::cerr << store.error().message << "\n";
+    return 1;
+  }
+  GhlStack stack(config);
+  std::thread loop([&] { stack.Run(); });
+  sync::SyncStore s((*store)->db());
+  SystemClock clock;
+  sync::SyncRunner runner(std::move(it->mapping), std::move(it->connector), stack.gateway(),
+                          it->locations, s, clock);
+  auto report = runner.RunPass(/*dry_run=*/true);
+  const int64_t reads = stack.gateway().calls_made();
+  stack.Stop();
+  loop.join();
+  if (!report.ok()) {
+    std::cerr << "plan failed: " << report.error().message << "\n";
+    return 1;
+  }
+  state::RateBudgetStore budgets((*store)->db());
+  const int64_t today = std::chrono::duration_cast<std::chrono::hours>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count() /
+                        24;
+  int64_t remaining = 0;
+  for (const auto& loc : runner.locations()) {
+    auto stored = budgets.Load("location/" + loc);
+    const int64_t used =
+        stored.ok() && stored->has_value() && (*stored)->day == today ? (*stored)->used : 0;
+    remaining += config.ghl.rate_limit.daily - used;
+  }
+  const auto& r = report.value();
+  if (c.json) {
+    rapidjson::StringBuffer b;
+    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    w.StartObject();
+    w.Key("sync");
+    w.String(c.sync.c_str());
+    w.Key("decisions");
+    w.StartArray();
+    for (const auto& d : r.decisions) {
+      w.StartObject();
+      w.Key("action");
+      w.String(sync::ToString(d.action));
+      w.Key("target");
+      w.String(d.target.c_str());
+      w.Key("ghl_id");
+      w.String(d.ghl_id.c_str());
+      w.Key("external_key");
+      w.String(d.ext_key.c_str());
+      w.Key("diff");
+      w.StartObject();
+      for (const auto& [field, change] : d.diff) {
+        w.Key(field.c_str());
+        w.StartObject();
+        w.Key("before");
+        w.RawValue(mapping::ToJson(change.first).c_str(), mapping::ToJson(change.first).size(),
+                   rapidjson::kObjectType);
+        w.Key("after");
+        w.RawValue(mapping::ToJson(change.second).c_str(), mapping::ToJson(change.second).size(),
+                   rapidjson::kObjectType);
+        w.EndObject();
+      }
+      w.EndObject();
+      w.Key("note");
+      w.String(d.note.c_str());
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("ghl_writes");
+    w.Int64(r.ghl_writes);
+    w.Key("external_writes");
+    w.Int64(r.external_writes);
+    w.Key("conflicts");
+    w.Int64(r.conflicts);
+    w.Key("errors");
+    w.Int64(r.errors);
+    w.Key("delete_guard_tripped");
+    w.Bool(r.delete_guard_tripped);
+    w.Key("ghl_reads_used");
+    w.Int64(reads);
+    w.Key("ghl_daily_remaining");
+    w.Int64(remaining);
+    w.EndObject();
+    std::cout << b.GetString() << "\n";
+    return 0;
+  }
+  int64_t shown = 0;
+  for (const auto& d : r.decisions) {
+    if (d.action == sync::Decision::Action::kSkip && d.note == "no field changed") continue;
+    ++shown;
+    std::cout << fmt::format(
+        "{:<8} {:<9} ghl={} external={}{}\n", sync::ToString(d.action),
+        d.target.empty() ? "-" : d.target, d.ghl_id.empty() ? "(new)" : d.ghl_id,
+        d.ext_key.empty() ? "(new)" : d.ext_key, d.note.empty() ? "" : "  # " + d.note);
+    for (const auto& [field, change] : d.diff) {
+      std::cout << fmt::format("    {}: {} -> {}\n", field, mapping::Display(change.first),
+                               mapping::Display(change.second));
+    }
+  }
+  if (shown == 0) std::cout << "Nothing to do: both sides are in step.\n";
+  std::cout << fmt::format(
+      "\n{} write(s) to GHL, {} to the external side, {} conflict(s), {} record(s) with errors{}\n"
+      "GHL calls: {} used to read for this plan; {} to apply it; {} left today.\n",
+      r.ghl_writes, r.external_writes, r.conflicts, r.errors,
+      r.delete_guard_tripped ? "; the delete guard would refuse this pass's deletions" : "", reads,
+      r.ghl_writes, remaining);
+  return 0;
+}
+
+}  // namespace
+
+void AddSyncCommands(CLI::App& cli, std::string& config_path, SyncCommands& c) {
+  auto with_config = [&](CLI::App* app) {
+    app->add_option("-c,--config", config_path, "Configuration file (env GHL_SYNCD_CONFIG)")
+        ->capture_default_str();
+  };
+  c.dlq = cli.add_subcommand("dlq", "The dead-letter queue: writes GHL or a connector refused");
+  c.dlq->require_subcommand(1);
+  c.dlq_list = c.dlq->add_subcommand("list", "List entries, newest first");
+  c.dlq_list->add_option("--sync", c.sync, "Only this sync");
+  c.dlq_list->add_option("--limit", c.limit, "At most this many")->capture_default_str();
+  c.dlq_list->add_flag("--json", c.json, "JSON output");
+  c.dlq_show = c.dlq->add_subcommand("show", "Show one entry with its payload and GHL's answer");
+  c.dlq_show->add_option("id", c.id, "Entry id")->required();
+  c.dlq_show->add_flag("--json", c.json, "JSON output");
+  c.dlq_replay = c.dlq->add_subcommand("replay", "Put entries back into the outbox");
+  c.dlq_drop = c.dlq->add_subcommand("drop", "Delete entries for good");
+  for (auto* app : {c.dlq_replay, c.dlq_drop}) {
+    app->add_option("id", c.id, "Entry id");
+    app->add_flag("--all", c.all, "Every entry (of --sync, if given)");
+    app->add_option("--sync", c.sync, "With --all: only this sync");
+  }
+  for (auto* app : {c.dlq_list, c.dlq_show, c.dlq_replay, c.dlq_drop}) with_config(app);
+  c.status = cli.add_subcommand("status", "Links, outbox, dead letters, inbox and budgets");
+  c.status->add_option("--sync", c.sync, "Only this sync");
+  c.status->add_flag("--json", c.json, "JSON output");
+  with_config(c.status);
+  c.plan = cli.add_subcommand(
+      "plan", "Show what one pass of a sync would do, and its API cost, writing nothing");
+  c.plan->add_option("--sync", c.sync, "The sync (mapping file name)")->required();
+  c.plan->add_flag("--json", c.json, "JSON output");
+  with_config(c.plan);
+}
+
+int RunSyncCommands(const SyncCommands& c, const std::string& config_path) {
+  if (!c.dlq->parsed() && !c.status->parsed() && !c.plan->parsed()) return -1;
+  auto config = LoadConfig(config_path);
+  if (!config) return 78;
+  if (c.dlq->parsed()) return Dlq(c, *config);
+  if (c.status->parsed()) return Status(c, *config);
+  return Plan(c, *config);
+}
+
+}  // namespace ghl::daemon

@@ -1,0 +1,31 @@
+// The operator's commands on the sync state: `dlq`, `status` and `plan`. They open the
+// state file next to a running daemon (SQLite WAL allows it); `dlq replay` puts entries
+// back into the outbox, where the running daemon's dispatcher picks them up.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace ghl::daemon {
+
+struct SyncCommands {
+  CLI::App* dlq = nullptr;
+  CLI::App* dlq_list = nullptr;
+  CLI::App* dlq_show = nullptr;
+  CLI::App* dlq_replay = nullptr;
+  CLI::App* dlq_drop = nullptr;
+  CLI::App* status = nullptr;
+  CLI::App* plan = nullptr;
+  std::string sync;
+  int64_t id = 0;
+  bool all = false;
+  bool json = false;
+  int limit = 50;
+};
+
+// Adds the subcommands to `cli`; `config_path` is the shared --config option's target.
+void AddSyncCommands(CLI::App& cli, std::string& config_path, SyncCommands& c);
+// Runs whichever of them was parsed; returns the exit code, or -1 when none was.
+int RunSyncCommands(const SyncCommands& c, const std::string& config_path);
+
+}  // namespace ghl::daemon

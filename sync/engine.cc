@@ -1,0 +1,408 @@
+#include "sync/engine.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "connectors/ghl/webhook_event.h"
+#include "connectors/registry.h"
+#include "state/inbox.h"
+#include "state/sqlite.h"
+#include "sync/store.h"
+
+namespace ghl::sync {
+
+namespace {
+
+int64_t UnixMs(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch())
+      .count();
+}
+
+mapping::GhlObject ObjectOf(const std::string& object) {
+  if (object == "opportunities") return mapping::GhlObject::kOpportunities;
+  if (object == "appointments") return mapping::GhlObject::kAppointments;
+  return mapping::GhlObject::kContacts;
+}
+
+}  // namespace
+
+std::vector<SyncSetup> BuildSyncs(const config::Config& config, config::Diagnostics& errors,
+                                  const config::EnvLookup& env) {
+  std::vector<SyncSetup> syncs;
+  const size_t errors_before = errors.size();
+  std::vector<std::string> connector_names;
+  for (const auto& [name, c] : config.connectors) connector_names.push_back(name);
+  std::vector<std::string> location_ids;
+  for (const auto& l : config.ghl.locations) location_ids.push_back(l.id);
+
+  for (const auto& file : config.mappings) {
+    auto mapping = mapping::Mapping::Compile(file, errors);
+    if (!mapping) continue;
+    const auto& spec = mapping->spec();
+    auto where = [&](const std::string& path, const std::string& message) {
+      errors.push_back(
+          {file.path.string(), spec.external_line, spec.external_column, path, message});
+    };
+    SyncSetup setup;
+    setup.locations = spec.locations.empty() ? location_ids : spec.locations;
+    bool bad = false;
+    for (const auto& id : setup.locations) {
+      if (std::find(location_ids.begin(), location_ids.end(), id) == location_ids.end()) {
+        errors.push_back({file.path.string(), spec.locations_line, spec.locations_column,
+                          "locations",
+                          "location '" + id + "' is not configured under ghl.locations"});
+        bad = true;
+      }
+    }
+    if (setup.locations.empty()) {
+      errors.push_back({file.path.string(), 0, 0, "locations",
+                        "no GHL location to sync with: configure ghl.locations"});
+      bad = true;
+    }
+    auto c = config.connectors.find(spec.connector);
+    if (c == config.connectors.end()) {
+      std::string message = "connector '" + spec.connector +
+                            "' is not defined under connectors: in " + config.source.string();
+      if (auto guess = config::DidYouMean(spec.connector, connector_names)) {
+        message += "; did you mean '" + *guess + "'?";
+      }
+      where("external.connector", message);
+      bad = true;
+    }
+    if (bad) continue;
+    connectors::ConnectorSpec cs;
+    cs.name = c->first;
+    cs.type = c->second.type;
+    cs.options = c->second.node;
+    cs.options_file = c->second.file;
+    cs.options_dir = c->second.base_dir;
+    cs.options_path = "connectors." + c->first;
+    cs.resource = spec.external;
+    cs.resource_file = file.path.string();
+    cs.resource_dir = file.path.parent_path();
+    cs.resource_path = "external";
+    cs.key_columns = spec.key;
+    cs.soft_delete_column = spec.soft_delete_column;
+    cs.env = env;
+    cs.sync_name = spec.name;
+    setup.connector = connectors::Create(cs, errors);
+    if (!setup.connector) continue;
+    setup.mapping = std::move(mapping);
+    syncs.push_back(std::move(setup));
+  }
+  if (errors.size() != errors_before) return {};
+  return syncs;
+}
+
+struct Engine::Metrics {
+  explicit Metrics(prometheus::Registry* r)
+      : synced(prometheus::BuildCounter()
+                   .Name("ghl_syncd_records_synced_total")
+                   .Help("Writes that succeeded, by sync, direction and action")
+                   .Register(*r)),
+        conflicts(prometheus::BuildCounter()
+                      .Name("ghl_syncd_conflicts_total")
+                      .Help("Fields changed on both sides to different values")
+                      .Register(*r)),
+        echoes(prometheus::BuildCounter()
+                   .Name("ghl_syncd_echoes_suppressed_total")
+                   .Help("Stale echoes of the daemon's own GHL writes that were ignored")
+                   .Register(*r)),
+        poll_only(prometheus::BuildCounter()
+                      .Name("ghl_syncd_poll_only_changes_total")
+                      .Help("GHL changes found by polling that no webhook delivered")
+                      .Register(*r)),
+        dead_letters(prometheus::BuildCounter()
+                         .Name("ghl_syncd_dead_letters_total")
+                         .Help("Records and writes sent to the dead-letter queue")
+                         .Register(*r)),
+        guard(prometheus::BuildCounter()
+                  .Name("ghl_syncd_delete_guard_trips_total")
+                  .Help("Passes whose deletions the mass-delete guard refused")
+                  .Register(*r)),
+        passes(prometheus::BuildCounter()
+                   .Name("ghl_syncd_sync_passes_total")
+                   .Help("Sync passes by outcome (ok, error)")
+                   .Register(*r)),
+        inbox(prometheus::BuildCounter()
+                  .Name("ghl_syncd_inbox_events_total")
+                  .Help("Webhook inbox rows processed, by outcome (done, skipped, retry, dead)")
+                  .Register(*r)),
+        outbox(prometheus::BuildGauge()
+                   .Name("ghl_syncd_outbox_depth")
+                   .Help("Writes waiting in the outbox")
+                   .Register(*r)),
+        dlq(prometheus::BuildGauge()
+                .Name("ghl_syncd_dlq_depth")
+                .Help("Entries in the dead-letter queue")
+                .Register(*r)),
+        links(prometheus::BuildGauge()
+                  .Name("ghl_syncd_links")
+                  .Help("Linked record pairs")
+                  .Register(*r)) {}
+  prometheus::Family<prometheus::Counter>& synced;
+  prometheus::Family<prometheus::Counter>& conflicts;
+  prometheus::Family<prometheus::Counter>& echoes;
+  prometheus::Family<prometheus::Counter>& poll_only;
+  prometheus::Family<prometheus::Counter>& dead_letters;
+  prometheus::Family<prometheus::Counter>& guard;
+  prometheus::Family<prometheus::Counter>& passes;
+  prometheus::Family<prometheus::Counter>& inbox;
+  prometheus::Family<prometheus::Gauge>& outbox;
+  prometheus::Family<prometheus::Gauge>& dlq;
+  prometheus::Family<prometheus::Gauge>& links;
+};
+
+struct Engine::Worker {
+  std::unique_ptr<state::sqlite::Db> db;
+  std::unique_ptr<SyncStore> store;
+  std::unique_ptr<state::InboxStore> inbox;
+  std::vector<std::unique_ptr<SyncRunner>> runners;
+  std::vector<int64_t> next_pass;
+};
+
+Engine::Engine(const Clock& clock, GhlGateway& gateway, prometheus::Registry* registry,
+               EngineOptions options)
+    : clock_(clock),
+      gateway_(gateway),
+      options_(std::move(options)),
+      metrics_(registry != nullptr ? std::make_unique<Metrics>(registry) : nullptr) {}
+
+Engine::~Engine() { Stop(); }
+
+Result<void> Engine::Start(std::vector<SyncSetup> syncs) {
+  auto db = state::sqlite::Db::Open(options_.state_path, options_.busy_timeout);
+  if (!db.ok()) return db.error();
+  if (auto r = (*db)->Exec("PRAGMA synchronous = FULL"); !r.ok()) return r;
+  w_ = std::make_unique<Worker>();
+  w_->db = std::move(db.value());
+  w_->store = std::make_unique<SyncStore>(*w_->db);
+  w_->inbox = std::make_unique<state::InboxStore>(*w_->db);
+  replacement_ = std::move(syncs);
+  worker_ = std::thread([this] { Run(); });
+  return Ok();
+}
+
+void Engine::Replace(std::vector<SyncSetup> syncs) {
+  std::lock_guard lock(mu_);
+  replacement_ = std::move(syncs);
+  woken_ = true;
+  cv_.notify_all();
+}
+
+void Engine::Wake() {
+  std::lock_guard lock(mu_);
+  woken_ = true;
+  cv_.notify_all();
+}
+
+void Engine::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    cv_.notify_all();
+  }
+  if (worker_.joinable()) worker_.join();
+  if (w_) {
+    w_->runners.clear();
+    w_->inbox.reset();
+    w_->store.reset();
+    if (w_->db) (void)w_->db->Close();
+    w_.reset();
+  }
+}
+
+std::vector<SyncStatus> Engine::Snapshot() const {
+  std::lock_guard lock(status_mu_);
+  return status_;
+}
+
+void Engine::Run() {
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      if (stop_) return;
+      if (replacement_) {
+        w_->runners.clear();
+        w_->next_pass.clear();
+        for (auto& s : *replacement_) {
+          const std::string sync = s.mapping->spec().name;
+          spdlog::info("sync {}: GHL {} of {} location(s) <-> {} ({})", sync,
+                       mapping::ToString(s.mapping->spec().object), s.locations.size(),
+                       s.connector->Describe(), mapping::ToString(s.mapping->spec().direction));
+          if (auto health = s.connector->Health(); !health.ok()) {
+            spdlog::warn("sync {}: {}; the sync tries again every pass", sync,
+                         health.error().message);
+          }
+          RunnerCounters counters;
+          if (metrics_) {
+            auto* m = metrics_.get();
+            counters.synced = [m, sync](const char* direction, const char* action) {
+              m->synced.Add({{"sync", sync}, {"direction", direction}, {"action", action}})
+                  .Increment();
+            };
+            counters.conflict = [m, sync] { m->conflicts.Add({{"sync", sync}}).Increment(); };
+            counters.echo = [m, sync] { m->echoes.Add({{"sync", sync}}).Increment(); };
+            counters.poll_only = [m, sync] { m->poll_only.Add({{"sync", sync}}).Increment(); };
+            counters.dead_letter = [m, sync] { m->dead_letters.Add({{"sync", sync}}).Increment(); };
+            counters.delete_guard = [m, sync] { m->guard.Add({{"sync", sync}}).Increment(); };
+          }
+          w_->runners.push_back(std::make_unique<SyncRunner>(
+              std::move(s.mapping), std::move(s.connector), gateway_, std::move(s.locations),
+              *w_->store, clock_, options_.runner, std::move(counters)));
+          w_->next_pass.push_back(0);
+        }
+        replacement_.reset();
+        std::lock_guard status_lock(status_mu_);
+        status_.assign(w_->runners.size(), SyncStatus{});
+        for (size_t i = 0; i < w_->runners.size(); ++i) status_[i].name = w_->runners[i]->name();
+      }
+    }
+    Round();
+    std::unique_lock lock(mu_);
+    if (!woken_ && !stop_) cv_.wait_for(lock, options_.idle_wait);
+    woken_ = false;
+  }
+}
+
+void Engine::ProcessInbox() {
+  auto pending = w_->inbox->Pending(options_.inbox_batch);
+  if (!pending.ok()) {
+    spdlog::warn("webhook inbox: {}; trying again shortly", pending.error().message);
+    return;
+  }
+  for (const auto& row : pending.value()) {
+    const int64_t now = UnixMs(clock_);
+    auto count = [&](const char* outcome) {
+      if (metrics_) metrics_->inbox.Add({{"outcome", outcome}}).Increment();
+    };
+    auto event = ghl_client::ParseWebhookEvent(row.body);
+    auto skip = [&](const std::string& note) {
+      auto r = w_->store->Transaction(
+          [&]() -> Result<void> { return w_->inbox->MarkSkipped(row.id, note, now); });
+      if (!r.ok()) spdlog::warn("webhook inbox row {}: {}", row.id, r.error().message);
+      count("skipped");
+    };
+    if (!event.ok()) {
+      skip("unreadable: " + event.error().message);
+      continue;
+    }
+    if (event->object.empty() || (event->kind != ghl_client::WebhookKind::kUpsert &&
+                                  event->kind != ghl_client::WebhookKind::kDelete)) {
+      skip("event type '" + event->type + "' is not synced");
+      continue;
+    }
+    const auto object = ObjectOf(event->object);
+    std::vector<SyncRunner*> serving;
+    for (auto& r : w_->runners) {
+      if (r->Serves(event->location_id, object)) serving.push_back(r.get());
+    }
+    if (serving.empty()) {
+      skip("no sync serves " + event->object + " of location '" + event->location_id + "'");
+      continue;
+    }
+    rapidjson::Document record;
+    record.Parse(event->record_json.data(), event->record_json.size());
+    if (record.HasParseError() || !record.IsObject()) {
+      skip("the event carries no record");
+      continue;
+    }
+    if (!record.HasMember("id") && !event->id.empty()) {
+      record.AddMember("id", rapidjson::Value(event->id.c_str(), record.GetAllocator()),
+                       record.GetAllocator());
+    }
+    bool failed = false;
+    for (size_t i = 0; i < serving.size(); ++i) {
+      const bool last = i + 1 == serving.size();
+      auto mark = [&]() -> Result<void> {
+        if (!last) return Ok();
+        return w_->inbox->MarkDone(row.id, event->type, now);
+      };
+      auto r = serving[i]->OnGhlRecord(event->location_id, record,
+                                       event->kind == ghl_client::WebhookKind::kDelete, mark);
+      if (!r.ok()) {
+        spdlog::warn("sync {}: webhook {} ({} {}): {}; tried again shortly", serving[i]->name(),
+                     row.webhook_id, event->type, event->id, r.error().message);
+        failed = true;
+        break;
+      }
+    }
+    count(failed ? "retry" : "done");
+    if (failed) break;  // keep order: later events of the same record wait for this one
+  }
+}
+
+void Engine::Dispatch(int rounds) {
+  for (auto& r : w_->runners) {
+    for (int round = 0; round < rounds; ++round) {
+      auto n = r->Dispatch();
+      if (!n.ok()) {
+        spdlog::error("sync {}: outbox: {}", r->name(), n.error().message);
+        break;
+      }
+      if (n.value() == 0) break;
+    }
+  }
+}
+
+void Engine::Round() {
+  // Writes already decided go first: after a crash, the creates whose results were not
+  // recorded finish before their echoes (webhooks, polls) are looked at.
+  Dispatch(1);
+  ProcessInbox();
+  const int64_t now = UnixMs(clock_);
+  for (size_t i = 0; i < w_->runners.size(); ++i) {
+    SyncRunner& runner = *w_->runners[i];
+    if (now >= w_->next_pass[i]) {
+      const auto started = clock_.Steady();
+      auto report = runner.RunPass(false);
+      const double seconds = std::chrono::duration<double>(clock_.Steady() - started).count();
+      w_->next_pass[i] = UnixMs(clock_) + runner.mapping().spec().poll_interval.count();
+      std::lock_guard lock(status_mu_);
+      SyncStatus& st = status_[i];
+      ++st.passes;
+      if (report.ok()) {
+        st.last_error.clear();
+        st.last = report.value();
+        if (report->ghl_writes + report->external_writes + report->conflicts + report->errors > 0) {
+          spdlog::info(
+              "sync {}: pass in {:.1f}s: {} changed records, {} writes to GHL, {} to {}, {} "
+              "conflicts, {} errors, {} unchanged",
+              runner.name(), seconds, report->examined, report->ghl_writes, report->external_writes,
+              runner.connector().Describe(), report->conflicts, report->errors, report->unchanged);
+        }
+      } else {
+        st.last_error = report.error().message;
+        spdlog::error("sync {}: pass failed: {}; next try in {}s", runner.name(),
+                      report.error().message, runner.mapping().spec().poll_interval.count() / 1000);
+      }
+      if (metrics_) {
+        metrics_->passes.Add({{"sync", runner.name()}, {"outcome", report.ok() ? "ok" : "error"}})
+            .Increment();
+      }
+    }
+  }
+  // The outbox: a few rounds per wake-up, so a big backlog does not starve the inbox.
+  Dispatch(8);
+  for (size_t i = 0; i < w_->runners.size(); ++i) {
+    SyncRunner& runner = *w_->runners[i];
+    auto outbox = w_->store->OutboxDepth(runner.name());
+    auto dlq = w_->store->DeadLetterCount(runner.name());
+    auto links = w_->store->CountLinks(runner.name());
+    std::lock_guard lock(status_mu_);
+    SyncStatus& st = status_[i];
+    if (outbox.ok()) st.outbox = outbox.value();
+    if (dlq.ok()) st.dead_letters = dlq.value();
+    if (links.ok()) st.links = links.value();
+    if (metrics_) {
+      metrics_->outbox.Add({{"sync", runner.name()}}).Set(static_cast<double>(st.outbox));
+      metrics_->dlq.Add({{"sync", runner.name()}}).Set(static_cast<double>(st.dead_letters));
+      metrics_->links.Add({{"sync", runner.name()}}).Set(static_cast<double>(st.links));
+    }
+  }
+}
+
+}  // namespace ghl::sync

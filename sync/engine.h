@@ -1,0 +1,112 @@
+// Engine: every sync of the configuration at work, on one worker thread with its own
+// connection to the state store (connectors block; the event loop must not).
+//
+// The worker, in a loop:
+//   1. webhook inbox: pending rows oldest first; each becomes a change for the syncs that
+//      serve its location and object, and is marked done in the transaction that commits
+//      that change (skipped when no sync serves it; left pending when a side could not be
+//      read, so it is tried again).
+//   2. passes: each sync polls GHL and scans its connector every poll_interval (the first
+//      pass is the backfill).
+//   3. outbox: due jobs of every sync are dispatched.
+// Wake() (after the webhook writer committed) cuts the wait short.
+//
+// Thread-safety: Start/Stop/Wake/Replace/Snapshot from any thread.
+#pragma once
+
+#include <prometheus/registry.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "config/diagnostics.h"
+#include "connectors/connector.h"
+#include "core/clock.h"
+#include "mapping/mapping.h"
+#include "sync/ghl_gateway.h"
+#include "sync/runner.h"
+
+namespace ghl::sync {
+
+struct SyncSetup {
+  std::shared_ptr<const mapping::Mapping> mapping;
+  std::unique_ptr<connectors::Connector> connector;
+  std::vector<std::string> locations;
+};
+
+// Compiles every mapping of `config` and builds its connector. Every problem goes to
+// `errors` (file:line:col: key: message); the syncs are returned only when there is none.
+std::vector<SyncSetup> BuildSyncs(const config::Config& config, config::Diagnostics& errors,
+                                  const config::EnvLookup& env = config::ProcessEnv());
+
+struct EngineOptions {
+  std::filesystem::path state_path;
+  std::chrono::milliseconds busy_timeout{5000};
+  std::chrono::milliseconds idle_wait{200};
+  int inbox_batch = 200;
+  RunnerOptions runner;
+};
+
+struct SyncStatus {
+  std::string name;
+  int64_t links = 0;
+  int64_t outbox = 0;
+  int64_t dead_letters = 0;
+  int64_t passes = 0;
+  std::string last_error;  // "" after a good pass
+  PassReport last;
+};
+
+class Engine {
+ public:
+  Engine(const Clock& clock, GhlGateway& gateway, prometheus::Registry* registry,
+         EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Opens the engine's connection and starts the worker with `syncs`.
+  Result<void> Start(std::vector<SyncSetup> syncs);
+  // Replaces the syncs (a reload) between two rounds of the worker.
+  void Replace(std::vector<SyncSetup> syncs);
+  void Wake();
+  // Finishes the current round and joins the worker. Idempotent.
+  void Stop();
+  std::vector<SyncStatus> Snapshot() const;
+
+ private:
+  void Run();
+  void Round();
+  void Dispatch(int rounds);
+  void ProcessInbox();
+  struct Metrics;
+
+  const Clock& clock_;
+  GhlGateway& gateway_;
+  EngineOptions options_;
+  std::unique_ptr<Metrics> metrics_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool woken_ = false;
+  std::optional<std::vector<SyncSetup>> replacement_;
+  mutable std::mutex status_mu_;
+  std::vector<SyncStatus> status_;
+  std::thread worker_;
+
+  // Worker-thread state.
+  struct Worker;
+  std::unique_ptr<Worker> w_;
+};
+
+}  // namespace ghl::sync

@@ -1,0 +1,306 @@
+#include "sync/ghl_side.h"
+
+#include <fmt/format.h>
+
+#include "connectors/ghl/operations.h"
+
+namespace ghl::sync {
+
+using ghl_client::ApiRequest;
+using ghl_client::ApiResult;
+using ghl_client::Lane;
+using ghl_client::Outcome;
+using mapping::GhlObject;
+
+namespace {
+
+constexpr int kPageLimit = 100;
+
+Error CallError(const char* what, const ApiResult& r) {
+  return Error{fmt::format("{}: {}", what, Describe(r))};
+}
+
+}  // namespace
+
+std::string Describe(const ApiResult& r) {
+  std::string out = r.status > 0 ? fmt::format("HTTP {}", r.status) : std::string("no answer");
+  out += fmt::format(" ({})", ghl_client::ToString(r.error));
+  if (!r.message.empty()) out += ": " + r.message;
+  if (!r.trace_id.empty()) out += " [traceId " + r.trace_id + "]";
+  return out;
+}
+
+Result<void> GhlSide::LoadIndex(const std::string& location_id) {
+  auto request = ghl_client::custom_fields::List(location_id, "all");
+  if (!request.ok()) return request.error();
+  ApiResult r = gateway_.Call(location_id, Lane::kReconcile, std::move(request.value()));
+  if (r.outcome != Outcome::kOk) return CallError("loading custom field definitions", r);
+  auto index = ghl_client::CustomFieldIndex::Parse(r.body);
+  if (!index.ok()) return Error{"custom field definitions: " + index.error().message};
+  indexes_[location_id] = std::move(index.value());
+  return Ok();
+}
+
+const ghl_client::CustomFieldIndex* GhlSide::Index(const std::string& location_id) const {
+  auto it = indexes_.find(location_id);
+  return it == indexes_.end() ? nullptr : &it->second;
+}
+
+Result<GhlRecord> GhlSide::Parse(const std::string& location_id, const rapidjson::Value& record,
+                                 bool partial) {
+  const auto* index = Index(location_id);
+  if (index == nullptr) {
+    if (auto loaded = LoadIndex(location_id); !loaded.ok()) return loaded.error();
+    index = Index(location_id);
+  }
+  auto parsed = FromGhl(record, object_, wanted_, *index, partial);
+  if (!parsed.ok()) return parsed;
+  if (parsed->location_id.empty()) parsed->location_id = location_id;
+  return parsed;
+}
+
+Result<PollResult> GhlSide::Poll(const std::string& location_id, const std::string& since,
+                                 Lane lane) {
+  PollResult out;
+  auto keep = [&](const rapidjson::Value& item) -> Result<void> {
+    auto record = Parse(location_id, item);
+    if (!record.ok()) return record.error();
+    if (!since.empty() && !record->date_updated.empty()) {
+      auto at = ParseIsoMs(record->date_updated);
+      auto from = ParseIsoMs(since);
+      if (at && from && *at < *from) return Ok();
+    }
+    if (record->date_updated > out.newest) out.newest = record->date_updated;
+    out.records.push_back(std::move(record.value()));
+    return Ok();
+  };
+  if (object_ == GhlObject::kContacts) {
+    rapidjson::Document filters(rapidjson::kArrayType);
+    rapidjson::Document sort(rapidjson::kArrayType);
+    auto& fa = filters.GetAllocator();
+    if (!since.empty()) {
+      rapidjson::Value range(rapidjson::kObjectType);
+      range.AddMember("gte", rapidjson::Value(since.c_str(), fa), fa);
+      rapidjson::Value f(rapidjson::kObjectType);
+      f.AddMember("field", "dateUpdated", fa);
+      f.AddMember("operator", "range", fa);
+      f.AddMember("value", range, fa);
+      filters.PushBack(f, fa);
+    }
+    rapidjson::Value s(rapidjson::kObjectType);
+    s.AddMember("field", "dateUpdated", sort.GetAllocator());
+    s.AddMember("direction", "asc", sort.GetAllocator());
+    sort.PushBack(s, sort.GetAllocator());
+    ghl_client::contacts::SearchParams params;
+    params.location_id = location_id;
+    params.page_limit = kPageLimit;
+    params.filters = since.empty() ? nullptr : &filters;
+    params.sort = &sort;
+    std::optional<ghl_client::contacts::SearchParams> next = params;
+    while (next) {
+      auto request = ghl_client::contacts::Search(*next);
+      if (!request.ok()) return request.error();
+      ApiResult r = gateway_.Call(location_id, lane, std::move(request.value()));
+      if (r.outcome != Outcome::kOk) return CallError("polling contacts", r);
+      auto page = ghl_client::ParseContactSearch(r.body, next->page_limit);
+      if (!page.ok()) return Error{"polling contacts: " + page.error().message};
+      for (size_t i = 0; i < page->contacts.size(); ++i) {
+        if (auto kept = keep(page->contacts[i]); !kept.ok()) return kept.error();
+      }
+      next = ghl_client::NextPage(*next, page.value());
+    }
+    return out;
+  }
+  if (object_ == GhlObject::kOpportunities) {
+    // The opportunities search has no dateUpdated filter: list everything, keep the
+    // records updated since the cursor.
+    ghl_client::opportunities::SearchParams params;
+    params.location_id = location_id;
+    params.status = "all";
+    params.limit = kPageLimit;
+    std::optional<ghl_client::opportunities::SearchParams> next = params;
+    while (next) {
+      auto request = ghl_client::opportunities::Search(*next);
+      if (!request.ok()) return request.error();
+      ApiResult r = gateway_.Call(location_id, lane, std::move(request.value()));
+      if (r.outcome != Outcome::kOk) return CallError("polling opportunities", r);
+      auto page = ghl_client::ParseOpportunitySearch(r.body, next->limit);
+      if (!page.ok()) return Error{"polling opportunities: " + page.error().message};
+      for (size_t i = 0; i < page->records.size(); ++i) {
+        if (auto kept = keep(page->records[i]); !kept.ok()) return kept.error();
+      }
+      next = ghl_client::NextPage(*next, page.value());
+    }
+    std::stable_sort(
+        out.records.begin(), out.records.end(),
+        [](const GhlRecord& a, const GhlRecord& b) { return a.date_updated < b.date_updated; });
+    return out;
+  }
+  return Error{"polling appointments is not supported yet; use webhooks for appointments"};
+}
+
+std::vector<Fetched> GhlSide::Fetch(const std::string& location_id,
+                                    const std::vector<std::string>& ids, Lane lane) {
+  std::vector<Fetched> out(ids.size());
+  std::vector<GhlCall> calls;
+  std::vector<size_t> slots;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    Result<ApiRequest> request = object_ == GhlObject::kContacts ? ghl_client::contacts::Get(ids[i])
+                                 : object_ == GhlObject::kOpportunities
+                                     ? ghl_client::opportunities::Get(ids[i])
+                                     : ghl_client::calendars::GetAppointment(ids[i]);
+    if (!request.ok()) {
+      out[i].error = request.error().message;
+      continue;
+    }
+    calls.push_back({location_id, lane, std::move(request.value())});
+    slots.push_back(i);
+  }
+  auto results = gateway_.CallAll(std::move(calls));
+  for (size_t k = 0; k < results.size(); ++k) {
+    Fetched& f = out[slots[k]];
+    const ApiResult& r = results[k];
+    if (r.status == 404 || (r.status == 400 && r.body.find("not found") != std::string::npos)) {
+      f.state = Fetched::State::kNotFound;
+      continue;
+    }
+    if (r.outcome != Outcome::kOk) {
+      f.error = Describe(r);
+      continue;
+    }
+    auto doc = ghl_client::ParseRecord(r.body, RecordKey(object_));
+    if (!doc.ok()) {
+      f.error = doc.error().message;
+      continue;
+    }
+    auto record = Parse(location_id, doc.value());
+    if (!record.ok()) {
+      f.error = record.error().message;
+      continue;
+    }
+    f.state = Fetched::State::kFound;
+    f.record = std::move(record.value());
+  }
+  return out;
+}
+
+Result<std::optional<GhlRecord>> GhlSide::FindContact(const std::string& location_id,
+                                                      const std::string& email,
+                                                      const std::string& phone, Lane lane) {
+  if (email.empty() && phone.empty()) return std::optional<GhlRecord>();
+  auto request = ghl_client::contacts::FindDuplicate(location_id, email, phone);
+  if (!request.ok()) return request.error();
+  ApiResult r = gateway_.Call(location_id, lane, std::move(request.value()));
+  if (r.outcome != Outcome::kOk) return CallError("duplicate lookup", r);
+  auto doc = ghl_client::ParseObject(r.body);
+  if (!doc.ok()) return Error{"duplicate lookup: " + doc.error().message};
+  auto it = doc->FindMember("contact");
+  if (it == doc->MemberEnd() || !it->value.IsObject()) return std::optional<GhlRecord>();
+  auto record = Parse(location_id, it->value);
+  if (!record.ok()) return record.error();
+  return std::optional<GhlRecord>(std::move(record.value()));
+}
+
+Result<ApiRequest> GhlSide::BuildWrite(const Write& w) const {
+  if (!w.add_tags.empty()) {
+    if (object_ != GhlObject::kContacts)
+      return Error{"only contacts have tags to soft-delete with"};
+    return ghl_client::contacts::AddTags(w.ghl_id, w.add_tags);
+  }
+  if (w.remove) {
+    if (object_ == GhlObject::kContacts) return ghl_client::contacts::Delete(w.ghl_id);
+    if (object_ == GhlObject::kOpportunities) return ghl_client::opportunities::Delete(w.ghl_id);
+    return ghl_client::calendars::DeleteEvent(w.ghl_id);
+  }
+  const auto* index = Index(w.location_id);
+  if (index == nullptr)
+    return Error{"custom field definitions of " + w.location_id + " not loaded"};
+  auto body = ToGhlBody(w.fields, object_, *index);
+  if (!body.ok()) return body.error();
+  switch (object_) {
+    case GhlObject::kContacts:
+      return w.ghl_id.empty() ? ghl_client::contacts::Upsert(w.location_id, body.value())
+                              : ghl_client::contacts::Update(w.ghl_id, body.value());
+    case GhlObject::kOpportunities:
+      return w.ghl_id.empty() ? ghl_client::opportunities::Create(w.location_id, body.value())
+                              : ghl_client::opportunities::Update(w.ghl_id, body.value());
+    case GhlObject::kAppointments:
+      return w.ghl_id.empty()
+                 ? ghl_client::calendars::CreateAppointment(w.location_id, body.value())
+                 : ghl_client::calendars::UpdateAppointment(w.ghl_id, body.value());
+  }
+  return Error{"unknown object"};
+}
+
+WriteAnswer GhlSide::ReadAnswer(const Write& w, const ApiResult& r) const {
+  WriteAnswer a;
+  a.body = r.body;
+  a.trace_id = r.trace_id;
+  a.id = w.ghl_id;
+  if (w.remove && r.status == 404) {  // already gone: the goal is reached
+    a.outcome = Outcome::kOk;
+    return a;
+  }
+  a.outcome = r.outcome;
+  if (r.outcome != Outcome::kOk) {
+    a.error = Describe(r);
+    return a;
+  }
+  if (w.remove || !w.add_tags.empty()) return a;
+  auto doc = ghl_client::ParseObject(r.body);
+  if (!doc.ok()) {
+    a.outcome = Outcome::kRetry;
+    a.error = "unreadable answer: " + doc.error().message;
+    return a;
+  }
+  const char* key = RecordKey(object_);
+  auto it = doc->FindMember(key);
+  const rapidjson::Value* record = it != doc->MemberEnd() && it->value.IsObject() ? &it->value
+                                   : doc->IsObject() && doc->HasMember("id")      ? &doc.value()
+                                                                                  : nullptr;
+  if (record == nullptr) {
+    if (!w.ghl_id.empty()) return a;  // an update answered without the record: fine
+    a.outcome = Outcome::kRetry;
+    a.error = fmt::format("the create answer has no {} with an id", key);
+    return a;
+  }
+  if (auto id = record->FindMember("id"); id != record->MemberEnd() && id->value.IsString()) {
+    a.id = id->value.GetString();
+  }
+  if (auto du = record->FindMember("dateUpdated");
+      du != record->MemberEnd() && du->value.IsString()) {
+    a.date_updated = du->value.GetString();
+  }
+  return a;
+}
+
+std::vector<WriteAnswer> GhlSide::Apply(const std::vector<Write>& writes) {
+  std::vector<WriteAnswer> out(writes.size());
+  std::vector<GhlCall> calls;
+  std::vector<size_t> slots;
+  for (size_t i = 0; i < writes.size(); ++i) {
+    if (!writes[i].remove && writes[i].add_tags.empty() &&
+        Index(writes[i].location_id) == nullptr) {
+      if (auto loaded = LoadIndex(writes[i].location_id); !loaded.ok()) {
+        out[i].outcome = Outcome::kRetry;
+        out[i].error = loaded.error().message;
+        continue;
+      }
+    }
+    auto request = BuildWrite(writes[i]);
+    if (!request.ok()) {
+      out[i].outcome = Outcome::kFatal;
+      out[i].error = request.error().message;
+      continue;
+    }
+    calls.push_back({writes[i].location_id, writes[i].lane, std::move(request.value())});
+    slots.push_back(i);
+  }
+  auto results = gateway_.CallAll(std::move(calls));
+  for (size_t k = 0; k < results.size(); ++k) {
+    out[slots[k]] = ReadAnswer(writes[slots[k]], results[k]);
+  }
+  return out;
+}
+
+}  // namespace ghl::sync

@@ -1,0 +1,91 @@
+// GhlSide: the GHL half of one sync: polling by dateUpdated, fetching records, first-time
+// matching, and turning outbox jobs into API calls and their answers into results. It owns
+// the custom-field index of each location (refreshed on demand) and calls GHL only through
+// the GhlGateway, so every call passes the rate limiter.
+//
+// Thread-safety: used by the engine's worker thread only.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "connectors/ghl/responses.h"
+#include "mapping/mapping.h"
+#include "sync/ghl_gateway.h"
+#include "sync/ghl_records.h"
+
+namespace ghl::sync {
+
+struct PollResult {
+  std::vector<GhlRecord> records;  // oldest dateUpdated first
+  std::string newest;              // the largest dateUpdated seen ("" when none)
+};
+
+struct Fetched {
+  enum class State { kFound, kNotFound, kFailed } state = State::kFailed;
+  GhlRecord record;
+  std::string error;
+};
+
+// What a GHL write came back with.
+struct WriteAnswer {
+  ghl_client::Outcome outcome = ghl_client::Outcome::kRetry;
+  std::string id;            // the record's id (created, matched or updated)
+  std::string date_updated;  // as GHL answered it, when it did
+  std::string error;         // for retry/fatal: class, status, message
+  std::string body;          // GHL's answer, kept for the dead-letter queue
+  std::string trace_id;
+};
+
+class GhlSide {
+ public:
+  GhlSide(GhlGateway& gateway, mapping::GhlObject object, std::vector<std::string> wanted)
+      : gateway_(gateway), object_(object), wanted_(std::move(wanted)) {}
+
+  mapping::GhlObject object() const { return object_; }
+  const std::vector<std::string>& wanted() const { return wanted_; }
+
+  // Loads (or reloads) the custom-field definitions of a location.
+  Result<void> LoadIndex(const std::string& location_id);
+  const ghl_client::CustomFieldIndex* Index(const std::string& location_id) const;
+
+  // Records updated at or after `since` (ISO; "" = all), oldest first.
+  Result<PollResult> Poll(const std::string& location_id, const std::string& since,
+                          ghl_client::Lane lane);
+  // The current state of `ids`, concurrently.
+  std::vector<Fetched> Fetch(const std::string& location_id, const std::vector<std::string>& ids,
+                             ghl_client::Lane lane);
+  // The contact GHL would match by email or phone (duplicate lookup), if any.
+  Result<std::optional<GhlRecord>> FindContact(const std::string& location_id,
+                                               const std::string& email, const std::string& phone,
+                                               ghl_client::Lane lane);
+  // Parses a record (e.g. a webhook payload) into canonical fields.
+  Result<GhlRecord> Parse(const std::string& location_id, const rapidjson::Value& record,
+                          bool partial = false);
+
+  struct Write {
+    std::string location_id;
+    std::string ghl_id;  // "" = create
+    bool remove = false;
+    std::vector<std::string> add_tags;  // contacts: add these tags (a soft delete)
+    mapping::Fields fields;             // canonical, for upserts
+    ghl_client::Lane lane = ghl_client::Lane::kReconcile;
+  };
+  std::vector<WriteAnswer> Apply(const std::vector<Write>& writes);
+
+ private:
+  Result<ghl_client::ApiRequest> BuildWrite(const Write& w) const;
+  WriteAnswer ReadAnswer(const Write& w, const ghl_client::ApiResult& r) const;
+
+  GhlGateway& gateway_;
+  mapping::GhlObject object_;
+  std::vector<std::string> wanted_;
+  std::map<std::string, ghl_client::CustomFieldIndex> indexes_;
+};
+
+// "429 rate_limited: ..." style summary of a failed call, for logs and the DLQ.
+std::string Describe(const ghl_client::ApiResult& r);
+
+}  // namespace ghl::sync

@@ -1,0 +1,151 @@
+// SyncRunner: one sync (one mapping file) at work. It finds changes on both sides, decides
+// with the three-way merge, commits "links + base + outbox jobs + cursors" in one SQLite
+// transaction, and dispatches the outbox to GHL and the connector.
+//
+//   RunPass      poll GHL by dateUpdated (all on the first pass: the backfill) and scan the
+//                connector; link, merge and enqueue; advance the cursors only after the
+//                decisions are committed. With dry_run, nothing is written: the decisions
+//                are returned (`ghl-syncd plan`).
+//   OnGhlRecord  one GHL change from a webhook, decided on the real-time lane; `also` runs
+//                inside the same transaction (the inbox row is marked done there).
+//   Dispatch     runs due outbox jobs; success moves the written values into the base,
+//                a retryable failure reschedules with exponential backoff and jitter, a
+//                permanent one moves the job to the dead-letter queue.
+//
+// Echo suppression: a write's values become the base when it succeeds, so its echo
+// compares equal. A short-lived ledger of values written to GHL absorbs stale echoes (a
+// delayed webhook of an earlier write), and a polled record older than the dateUpdated of
+// our last write to it is ignored (GHL's search index lags).
+//
+// Thread-safety: the engine's worker thread only.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "connectors/connector.h"
+#include "core/clock.h"
+#include "mapping/mapping.h"
+#include "sync/ghl_side.h"
+#include "sync/merge.h"
+#include "sync/store.h"
+
+namespace ghl::sync {
+
+struct RunnerOptions {
+  int64_t poll_overlap_ms = 30'000;  // re-read this much before the cursor (search lag)
+  int scan_page = 1000;              // connector rows per page
+  int chunk = 200;                   // decisions per transaction
+  int dispatch_batch = 64;           // jobs per dispatch round
+  int64_t backoff_base_ms = 1'000;
+  int64_t backoff_max_ms = 600'000;
+  int64_t echo_ttl_ms = 600'000;
+};
+
+// One decided action, for `plan`, logs and counters.
+struct Decision {
+  enum class Action { kCreate, kUpdate, kDelete, kConflict, kLink, kSkip, kError };
+  Action action = Action::kSkip;
+  std::string target;  // "ghl" | "external" | "" (both / none)
+  std::string ghl_id;
+  std::string ext_key;
+  // field -> {before, after} (canonical)
+  std::map<std::string, std::pair<mapping::Value, mapping::Value>> diff;
+  std::string note;
+};
+const char* ToString(Decision::Action a);
+
+struct PassReport {
+  int64_t examined = 0;
+  int64_t unchanged = 0;
+  int64_t ghl_writes = 0;       // jobs for GHL (creates, updates, deletes)
+  int64_t external_writes = 0;  // jobs for the connector
+  int64_t conflicts = 0;
+  int64_t errors = 0;     // records that could not be mapped or matched (in the DLQ)
+  int64_t poll_only = 0;  // GHL changes found by polling that no webhook brought
+  int64_t rejected = 0;   // connector rows it could not read
+  int64_t api_reads = 0;  // GHL calls the pass made to read
+  bool delete_guard_tripped = false;
+  std::vector<Decision> decisions;  // dry runs only
+};
+
+// Counters the runner reports; the engine binds them to Prometheus.
+struct RunnerCounters {
+  std::function<void(const char* direction, const char* action)> synced;
+  std::function<void()> conflict;
+  std::function<void()> echo;
+  std::function<void()> poll_only;
+  std::function<void()> dead_letter;
+  std::function<void()> delete_guard;
+};
+
+class SyncRunner {
+ public:
+  SyncRunner(std::shared_ptr<const mapping::Mapping> mapping,
+             std::unique_ptr<connectors::Connector> connector, GhlGateway& gateway,
+             std::vector<std::string> locations, SyncStore& store, const Clock& clock,
+             RunnerOptions options = {}, RunnerCounters counters = {});
+
+  const std::string& name() const { return mapping_->spec().name; }
+  const mapping::Mapping& mapping() const { return *mapping_; }
+  connectors::Connector& connector() { return *connector_; }
+  const std::vector<std::string>& locations() const { return locations_; }
+  bool Serves(const std::string& location_id, mapping::GhlObject object) const;
+
+  Result<PassReport> RunPass(bool dry_run);
+  Result<void> OnGhlRecord(const std::string& location_id, const rapidjson::Value& record,
+                           bool deleted, const std::function<Result<void>()>& also);
+  Result<int> Dispatch();
+
+ private:
+  struct Item;
+  struct Outcome;
+  Result<void> Collect(std::vector<Item>& items, PassReport& report, bool& complete,
+                       std::string& ext_cursor, std::map<std::string, std::string>& ghl_cursors);
+  Result<void> FillMissing(std::vector<Item>& items, PassReport& report, ghl_client::Lane lane,
+                           bool complete);
+  Outcome Decide(Item& item, ghl_client::Lane lane);
+  Result<void> Commit(std::vector<Outcome>& outcomes, const std::function<Result<void>()>& also);
+  void ApplyGuard(std::vector<Outcome>& outcomes, PassReport& report);
+  // Creates whose result is not recorded yet (see SyncStore::PendingCreates): a record
+  // that shows up on that side meanwhile belongs to their link.
+  struct Pending {
+    std::map<std::string, int64_t> ghl_by_match;  // match key -> link
+    std::map<std::string, int64_t> ext_by_key;    // external key -> link
+  };
+  Result<Pending> LoadPending();
+  Result<std::optional<Link>> PendingLink(const Pending& pending, const GhlRecord* ghl,
+                                          const std::string* ext_key);
+  void SuppressEchoes(int64_t link_id, const mapping::Fields& base, mapping::Fields& ghl);
+  void RememberWrite(int64_t link_id, const mapping::Fields& written);
+  int64_t Backoff(int attempts);
+  Result<void> DispatchGhl(std::vector<Job>& jobs);
+  Result<void> DispatchExternal(std::vector<Job>& jobs);
+  Result<void> Settle(const Job& job, connectors::Outcome outcome, const std::string& error,
+                      const std::string& body, const std::string& trace_id,
+                      const std::function<Result<void>(Link&)>& on_ok);
+  int64_t NowMs() const;
+
+  std::shared_ptr<const mapping::Mapping> mapping_;
+  std::unique_ptr<connectors::Connector> connector_;
+  GhlSide ghl_;
+  std::vector<std::string> locations_;
+  SyncStore& store_;
+  const Clock& clock_;
+  RunnerOptions options_;
+  RunnerCounters counters_;
+  std::vector<FieldRule> rules_;
+  struct Written {
+    int64_t at;
+    mapping::Fields fields;
+  };
+  std::map<int64_t, std::deque<Written>> ledger_;
+  std::mt19937_64 rng_{std::random_device{}()};
+};
+
+}  // namespace ghl::sync

@@ -1,0 +1,210 @@
+// SyncRunner::Decide: one record, both sides known, turned into link + base + jobs.
+#include <spdlog/spdlog.h>
+
+#include "sync/runner.h"
+#include "sync/runner_internal.h"
+
+namespace ghl::sync {
+
+using namespace runner_internal;
+using ghl_client::Lane;
+using mapping::DeletePolicy;
+
+namespace {
+
+Job MakeJob(Target target, std::string op, std::string payload, Lane lane) {
+  Job job;
+  job.target = target;
+  job.op = std::move(op);
+  job.payload = std::move(payload);
+  job.lane = static_cast<int>(lane);
+  return job;
+}
+
+std::string JoinErrors(const std::vector<mapping::MapError>& errors) {
+  std::string out;
+  for (const auto& e : errors) out += (out.empty() ? "" : "; ") + e.ToString();
+  return out;
+}
+
+}  // namespace
+
+SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
+  const auto& spec = mapping_->spec();
+  Outcome out;
+  const bool known = item.link.has_value();
+  Link link = known ? *item.link : Link{};
+  if (!known) {
+    link.sync = name();
+    link.location = item.location;
+  }
+  if (link.deleted) return out;
+  Decision decision;
+  decision.ghl_id = link.ghl_id.value_or(item.ghl ? item.ghl->id : "");
+  decision.ext_key = link.ext_key.value_or(item.ext ? item.ext->key : "");
+  const bool was_paired = known && link.ghl_id && link.ext_key;
+
+  // ---- deletions ----
+  const bool ext_gone = item.ext_deleted || (item.ext && item.ext->deleted);
+  if (ext_gone || item.ghl_deleted) {
+    out.save = known;
+    link.deleted = true;
+    out.link = link;
+    decision.action = Decision::Action::kDelete;
+    const bool to_ghl = ext_gone && !item.ghl_deleted && link.ghl_id && FlowsToGhl(spec.direction);
+    const bool to_ext =
+        item.ghl_deleted && !ext_gone && link.ext_key && FlowsFromGhl(spec.direction);
+    if (spec.deletes == DeletePolicy::kIgnore || (!to_ghl && !to_ext)) {
+      decision.action = Decision::Action::kSkip;
+      decision.note = "deleted on one side; deletes: ignore (the pair is no longer synced)";
+    } else if (to_ghl) {
+      decision.target = "ghl";
+      if (spec.deletes == DeletePolicy::kPropagate) {
+        out.jobs.push_back(MakeJob(Target::kGhl, "delete", Payload({}), lane));
+      } else {
+        out.jobs.push_back(MakeJob(Target::kGhl, "tag",
+                                   Payload({{"tags", mapping::List{spec.soft_delete_tag}}}), lane));
+        decision.note = "soft delete: tag " + spec.soft_delete_tag;
+      }
+      ++out.deletes;
+    } else {
+      decision.target = "external";
+      if (spec.deletes == DeletePolicy::kPropagate) {
+        out.jobs.push_back(
+            MakeJob(Target::kExternal, "delete", Payload({}, nullptr, *link.ext_key), lane));
+      } else {
+        Fields cols{{spec.soft_delete_column, std::string("true")}};
+        out.jobs.push_back(
+            MakeJob(Target::kExternal, "upsert", Payload({}, &cols, *link.ext_key), lane));
+        decision.note = "soft delete: " + spec.soft_delete_column + " = true";
+      }
+      ++out.deletes;
+    }
+    out.decisions.push_back(std::move(decision));
+    return out;
+  }
+
+  // ---- both sides as canonical fields ----
+  std::optional<Fields> external;
+  if (item.ext) {
+    link.ext_key = item.ext->key;
+    link.ext_version = item.ext->version;
+    auto mapped = mapping_->ToCanonical(item.ext->fields);
+    if (!mapped.ok()) {
+      const std::string error = "mapping the external row failed: " + JoinErrors(mapped.errors);
+      spdlog::warn("sync {}: {} {}: {}; sent to the dead-letter queue", name(),
+                   connector_->Describe(), item.ext->key, error);
+      out.save = true;
+      out.link = link;
+      out.dead_letters.push_back(
+          {MakeJob(Target::kGhl, "map", Payload({}, &item.ext->fields, item.ext->key), lane),
+           error});
+      decision.action = Decision::Action::kError;
+      decision.note = error;
+      out.decisions.push_back(std::move(decision));
+      return out;
+    }
+    external = std::move(*mapped.value);
+  }
+  std::optional<Fields> ghl;
+  int64_t ghl_ms = NowMs();
+  if (item.ghl) {
+    link.ghl_id = item.ghl->id;
+    const bool stale = item.ghl_from_poll && known && !link.ghl_version.empty() &&
+                       !item.ghl->date_updated.empty() &&
+                       ParseIsoMs(item.ghl->date_updated) < ParseIsoMs(link.ghl_version);
+    if (!item.ghl->date_updated.empty() && !stale) link.ghl_version = item.ghl->date_updated;
+    if (auto at = ParseIsoMs(item.ghl->date_updated)) ghl_ms = *at;
+    ghl = stale ? link.base : item.ghl->fields;
+    if (known && !stale) SuppressEchoes(link.id, link.base, *ghl);
+  }
+  const int64_t ext_ms = item.ext && item.ext->updated_ms > 0 ? item.ext->updated_ms : NowMs();
+
+  MergeInput in;
+  in.fields = rules_;
+  in.policy = spec.conflict;
+  in.base = was_paired ? &link.base : nullptr;
+  in.ghl = ghl ? &*ghl : (was_paired ? &link.base : nullptr);
+  in.external = external ? &*external : (was_paired ? &link.base : nullptr);
+  in.ghl_updated_ms = ghl_ms;
+  in.external_updated_ms = ext_ms;
+  MergeResult merged = Merge(in);
+
+  for (const auto& c : merged.conflicts) {
+    ConflictRecord record;
+    record.sync = name();
+    record.field = c.field;
+    record.base_json = mapping::ToJson(c.base);
+    record.ghl_json = mapping::ToJson(c.ghl);
+    record.ext_json = mapping::ToJson(c.external);
+    record.rule = c.rule;
+    record.winner = mapping::ToString(c.winner);
+    record.at = NowMs();
+    spdlog::info("sync {}: conflict on {} field {}: GHL {} vs external {}; {} wins ({})", name(),
+                 decision.ghl_id.empty() ? decision.ext_key : decision.ghl_id, c.field,
+                 mapping::Display(c.ghl), mapping::Display(c.external), record.winner, c.rule);
+    out.conflicts.push_back(std::move(record));
+  }
+  // Fields that need no write take their merged value now; written ones on success.
+  for (const auto& [field, value] : merged.new_base) {
+    if (!merged.to_ghl.count(field) && !merged.to_external.count(field)) link.base[field] = value;
+  }
+  out.save = true;
+
+  if (!merged.to_ghl.empty() && FlowsToGhl(spec.direction)) {
+    Decision d = decision;
+    d.target = "ghl";
+    d.action = link.ghl_id ? Decision::Action::kUpdate : Decision::Action::kCreate;
+    for (const auto& [field, value] : merged.to_ghl) {
+      auto before = ghl ? ghl->find(field) : Fields::const_iterator{};
+      d.diff[field] = {ghl && before != ghl->end() ? before->second : Value{}, value};
+    }
+    if (!merged.conflicts.empty()) d.note = "after a conflict";
+    out.jobs.push_back(MakeJob(Target::kGhl, "upsert", Payload(merged.to_ghl), lane));
+    out.decisions.push_back(std::move(d));
+  }
+  if (!merged.to_external.empty() && FlowsFromGhl(spec.direction)) {
+    auto columns = mapping_->ToExternal(merged.to_external);
+    if (!columns.ok()) {
+      const std::string error = "mapping the GHL record failed: " + JoinErrors(columns.errors);
+      spdlog::warn("sync {}: GHL {}: {}; sent to the dead-letter queue", name(), decision.ghl_id,
+                   error);
+      out.dead_letters.push_back(
+          {MakeJob(Target::kExternal, "map", Payload(merged.to_external), lane), error});
+      Decision d = decision;
+      d.action = Decision::Action::kError;
+      d.note = error;
+      out.decisions.push_back(std::move(d));
+    } else {
+      // A new external row gets a key we can repeat after a crash: the mapped key column
+      // when GHL supplies it, else the GHL id.
+      std::string key = link.ext_key.value_or("");
+      if (key.empty() && spec.key.size() == 1) {
+        auto k = columns.value->find(spec.key.front());
+        if (k != columns.value->end()) key = mapping::Display(k->second);
+        if (mapping::IsNull(k == columns.value->end() ? Value{} : k->second)) key.clear();
+      }
+      if (key.empty()) key = link.ghl_id.value_or("");
+      Decision d = decision;
+      d.target = "external";
+      d.action = link.ext_key ? Decision::Action::kUpdate : Decision::Action::kCreate;
+      for (const auto& [field, value] : merged.to_external) {
+        auto before = external ? external->find(field) : Fields::const_iterator{};
+        d.diff[field] = {external && before != external->end() ? before->second : Value{}, value};
+      }
+      out.jobs.push_back(MakeJob(Target::kExternal, "upsert",
+                                 Payload(merged.to_external, &*columns.value, key), lane));
+      out.decisions.push_back(std::move(d));
+    }
+  }
+  if (out.decisions.empty()) {
+    decision.action = known ? Decision::Action::kSkip : Decision::Action::kLink;
+    decision.note = known ? "no field changed" : "linked (same values on both sides)";
+    if (!known && !(link.ghl_id && link.ext_key)) decision.action = Decision::Action::kSkip;
+    out.decisions.push_back(std::move(decision));
+  }
+  out.link = link;
+  return out;
+}
+
+}  // namespace ghl::sync

@@ -1,0 +1,469 @@
+// SyncRunner: finding changes and deciding (RunPass, OnGhlRecord).
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "sync/runner.h"
+#include "sync/runner_internal.h"
+
+namespace ghl::sync {
+
+using namespace runner_internal;
+using ghl_client::Lane;
+
+namespace {
+
+constexpr const char* kConnectorCursor = "connector";
+std::string GhlCursorName(const std::string& location) { return "ghl:" + location; }
+
+bool OlderThan(const std::string& a, const std::string& b) {
+  auto ma = ParseIsoMs(a);
+  auto mb = ParseIsoMs(b);
+  return ma && mb && *ma < *mb;
+}
+
+}  // namespace
+
+Result<SyncRunner::Pending> SyncRunner::LoadPending() {
+  Pending out;
+  auto creates = store_.PendingCreates(name());
+  if (!creates.ok()) return creates.error();
+  for (const auto& c : creates.value()) {
+    ParsedPayload p;
+    if (!ParsePayload(c.payload, &p)) continue;
+    if (c.target == Target::kExternal) {
+      if (!p.key.empty()) out.ext_by_key[p.key] = c.link_id;
+      continue;
+    }
+    for (const auto& field : mapping_->spec().match) {
+      auto v = p.canonical.find(field);
+      if (v == p.canonical.end()) continue;
+      const std::string key = MatchKey(field, v->second);
+      if (!key.empty()) out.ghl_by_match[key] = c.link_id;
+    }
+  }
+  return out;
+}
+
+Result<std::optional<Link>> SyncRunner::PendingLink(const Pending& pending, const GhlRecord* ghl,
+                                                    const std::string* ext_key) {
+  int64_t id = 0;
+  if (ext_key != nullptr) {
+    auto it = pending.ext_by_key.find(*ext_key);
+    if (it != pending.ext_by_key.end()) id = it->second;
+  }
+  if (ghl != nullptr) {
+    for (const auto& field : mapping_->spec().match) {
+      auto v = ghl->fields.find(field);
+      if (v == ghl->fields.end()) continue;
+      auto it = pending.ghl_by_match.find(MatchKey(field, v->second));
+      if (it != pending.ghl_by_match.end()) {
+        id = it->second;
+        break;
+      }
+    }
+  }
+  if (id == 0) return std::optional<Link>();
+  return store_.LinkById(id);
+}
+
+Result<void> SyncRunner::Collect(std::vector<Item>& items, PassReport& report, bool& complete,
+                                 std::string& ext_cursor,
+                                 std::map<std::string, std::string>& ghl_cursors) {
+  const std::string& sync = name();
+  std::map<int64_t, size_t> by_link;  // link id -> item
+  auto pending = LoadPending();
+  if (!pending.ok()) return pending.error();
+  for (const auto& location : locations_) {
+    auto cursor = store_.Cursor(sync, GhlCursorName(location));
+    if (!cursor.ok()) return cursor.error();
+    std::string since;
+    if (cursor->has_value()) {
+      auto at = ParseIsoMs(**cursor);
+      since = at ? FormatIsoMs(*at - options_.poll_overlap_ms) : "";
+    }
+    const Lane lane = since.empty() ? Lane::kBackfill : Lane::kReconcile;
+    auto polled = ghl_.Poll(location, since, lane);
+    if (!polled.ok()) {
+      return Error{
+          fmt::format("sync {}: GHL location {}: {}", sync, location, polled.error().message)};
+    }
+    ghl_cursors[location] = polled->newest.empty() ? cursor->value_or("") : polled->newest;
+    for (auto& record : polled->records) {
+      auto link = store_.LinkByGhlId(sync, record.id);
+      if (!link.ok()) return link.error();
+      if (!link->has_value()) link = PendingLink(pending.value(), &record, nullptr);
+      if (!link.ok()) return link.error();
+      if (link->has_value() && by_link.count((**link).id) > 0) continue;
+      if (link->has_value()) {
+        const Link& l = **link;
+        if (l.deleted) continue;
+        // Seen already (the overlap window), or older than our own last write (lagging
+        // search index): nothing new.
+        if (l.ghl_version == record.date_updated || OlderThan(record.date_updated, l.ghl_version)) {
+          continue;
+        }
+      }
+      Item item;
+      item.location = location;
+      item.link = std::move(link.value());
+      item.ghl = std::move(record);
+      item.ghl_from_poll = true;
+      if (item.link) by_link[item.link->id] = items.size();
+      items.push_back(std::move(item));
+    }
+  }
+
+  // The connector: every page of this scan.
+  auto stored = store_.Cursor(sync, kConnectorCursor);
+  if (!stored.ok()) return stored.error();
+  std::string cursor = stored->value_or("");
+  std::set<std::string> seen;
+  bool any_rejected = false;
+  bool all_complete = true;
+  while (true) {
+    auto page = connector_->Scan(cursor, static_cast<size_t>(options_.scan_page));
+    if (!page.ok()) {
+      return Error{fmt::format("sync {}: reading {}: {}", sync, connector_->Describe(),
+                               page.error().message)};
+    }
+    for (const auto& bad : page->rejected) {
+      spdlog::warn("sync {}: {}: row skipped: {}; fix the row, it is read again on the next scan",
+                   sync, bad.where, bad.reason);
+      any_rejected = true;
+      ++report.rejected;
+    }
+    for (auto& row : page->rows) {
+      seen.insert(row.key);
+      auto link = store_.LinkByExtKey(sync, row.key);
+      if (!link.ok()) return link.error();
+      if (!link->has_value()) link = PendingLink(pending.value(), nullptr, &row.key);
+      if (!link.ok()) return link.error();
+      if (link->has_value() && (**link).ext_version == row.version) {
+        // Unchanged (or our own write); still needed when GHL changed the record.
+        auto it = by_link.find((**link).id);
+        if (it != by_link.end())
+          items[it->second].ext = std::move(row);
+        else
+          ++report.unchanged;
+        continue;
+      }
+      if (link->has_value() && (**link).deleted && row.deleted) continue;
+      if (link->has_value()) {
+        auto it = by_link.find((**link).id);
+        if (it != by_link.end()) {
+          items[it->second].ext = std::move(row);
+          continue;
+        }
+      }
+      Item item;
+      item.location = link->has_value() ? (**link).location : locations_.front();
+      item.link = std::move(link.value());
+      item.ext = std::move(row);
+      if (item.link) by_link[item.link->id] = items.size();
+      items.push_back(std::move(item));
+    }
+    all_complete = all_complete && page->complete;
+    cursor = page->cursor;
+    if (page->done) break;
+  }
+  ext_cursor = cursor;
+  complete = all_complete && !any_rejected;
+
+  // A complete scan that did not see a linked key: deleted at the source.
+  if (complete) {
+    int64_t after = 0;
+    while (true) {
+      auto links = store_.Links(sync, after, 1000);
+      if (!links.ok()) return links.error();
+      if (links->empty()) break;
+      for (auto& link : links.value()) {
+        after = link.id;
+        if (!link.ext_key || seen.count(*link.ext_key) > 0) continue;
+        auto it = by_link.find(link.id);
+        if (it != by_link.end()) {
+          items[it->second].ext_deleted = !items[it->second].ext.has_value();
+          continue;
+        }
+        Item item;
+        item.location = link.location;
+        item.link = std::move(link);
+        item.ext_deleted = true;
+        by_link[item.link->id] = items.size();
+        items.push_back(std::move(item));
+      }
+    }
+  }
+  return Ok();
+}
+
+Result<void> SyncRunner::FillMissing(std::vector<Item>& items, PassReport& report, Lane lane,
+                                     bool complete) {
+  // GHL side of linked records that changed only outside: fetched concurrently.
+  std::map<std::string, std::vector<size_t>> fetch;  // location -> items
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Item& it = items[i];
+    if (it.link && it.link->ghl_id && !it.ghl && !it.ghl_deleted) {
+      fetch[it.location].push_back(i);
+    }
+  }
+  for (auto& [location, slots] : fetch) {
+    std::vector<std::string> ids;
+    for (size_t i : slots) ids.push_back(*items[i].link->ghl_id);
+    auto fetched = ghl_.Fetch(location, ids, lane);
+    report.api_reads += static_cast<int64_t>(ids.size());
+    for (size_t k = 0; k < slots.size(); ++k) {
+      Item& item = items[slots[k]];
+      switch (fetched[k].state) {
+        case Fetched::State::kFound:
+          item.ghl = std::move(fetched[k].record);
+          break;
+        case Fetched::State::kNotFound:
+          item.ghl_deleted = true;
+          break;
+        case Fetched::State::kFailed:
+          item.error = "reading GHL record " + ids[k] + ": " + fetched[k].error;
+          break;
+      }
+    }
+  }
+  // External side of linked records that changed only in GHL.
+  for (Item& item : items) {
+    if (!item.link || !item.link->ext_key || item.ext || item.ext_deleted) continue;
+    if (complete) {
+      item.ext_deleted = true;  // a complete scan did not see it
+      continue;
+    }
+    auto row = connector_->Get(*item.link->ext_key);
+    if (!row.ok()) {
+      item.error = "reading " + connector_->Describe() + ": " + row.error().message;
+    } else if (!row->has_value()) {
+      item.ext_deleted = true;
+    } else {
+      item.ext = std::move(**row);
+    }
+  }
+  // First-time linking: a new GHL record and a new external row with the same match key
+  // (normalised email or phone) become one pair.
+  const auto& match = mapping_->spec().match;
+  if (match.empty()) return Ok();
+  std::map<std::string, size_t> ext_index;
+  for (size_t i = 0; i < items.size(); ++i) {
+    Item& item = items[i];
+    if (item.link || !item.ext || item.ghl) continue;
+    auto canonical = mapping_->ToCanonical(item.ext->fields);
+    if (!canonical.ok()) continue;
+    for (const auto& field : match) {
+      auto v = canonical.value->find(field);
+      if (v == canonical.value->end()) continue;
+      const std::string key = MatchKey(field, v->second);
+      if (!key.empty()) ext_index.emplace(key, i);
+    }
+  }
+  for (Item& item : items) {
+    if (item.link || !item.ghl || item.ext || item.dead) continue;
+    for (const auto& field : match) {
+      auto v = item.ghl->fields.find(field);
+      if (v == item.ghl->fields.end()) continue;
+      auto hit = ext_index.find(MatchKey(field, v->second));
+      if (hit == ext_index.end() || items[hit->second].ghl) continue;
+      items[hit->second].ghl = std::move(item.ghl);
+      items[hit->second].location = item.location;
+      items[hit->second].ghl_from_poll = item.ghl_from_poll;
+      item.dead = true;
+      break;
+    }
+  }
+  return Ok();
+}
+
+void SyncRunner::ApplyGuard(std::vector<Outcome>& outcomes, PassReport& report) {
+  int64_t deletes = 0;
+  for (const auto& o : outcomes) deletes += o.deletes;
+  if (deletes == 0) return;
+  auto total = store_.CountLinks(name());
+  const int64_t links = total.ok() ? std::max<int64_t>(total.value(), 1) : 1;
+  const auto& guard = mapping_->spec().delete_guard;
+  const double share = static_cast<double>(deletes) / static_cast<double>(links);
+  if (deletes <= guard.max_count && share <= guard.max_share) return;
+  spdlog::error(
+      "sync {}: this pass would delete {} of {} linked records ({:.1f}%), over the guard "
+      "(delete_guard: max_count {}, max_share {:.1f}%); no record was deleted. If the deletions "
+      "are real, raise the guard in {} and reload; if not, fix the source (an empty or truncated "
+      "export?)",
+      name(), deletes, links, share * 100, guard.max_count, guard.max_share * 100,
+      mapping_->spec().file);
+  report.delete_guard_tripped = true;
+  if (counters_.delete_guard) counters_.delete_guard();
+  std::erase_if(outcomes, [](const Outcome& o) { return o.deletes > 0; });
+}
+
+Result<void> SyncRunner::Commit(std::vector<Outcome>& outcomes,
+                                const std::function<Result<void>()>& also) {
+  const int64_t now = NowMs();
+  const size_t chunk = static_cast<size_t>(std::max(1, options_.chunk));
+  size_t begin = 0;
+  do {
+    const size_t end = std::min(outcomes.size(), begin + chunk);
+    const bool last = end == outcomes.size();
+    auto done = store_.Transaction([&]() -> Result<void> {
+      for (size_t i = begin; i < end; ++i) {
+        Outcome& o = outcomes[i];
+        if (!o.save) continue;
+        o.link.updated_at = now;
+        auto id = store_.SaveLink(o.link);
+        if (!id.ok()) {
+          spdlog::error("sync {}: could not record the link of {}{}: {}", name(),
+                        o.link.ghl_id.value_or(""), o.link.ext_key ? "/" + *o.link.ext_key : "",
+                        id.error().message);
+          continue;
+        }
+        o.link.id = id.value();
+        for (Job& job : o.jobs) {
+          job.sync = name();
+          job.link_id = o.link.id;
+          job.idempotency_key = IdempotencyKey(name(), o.link.id, job.target, job.op, job.payload);
+          auto pending = store_.PendingJob(o.link.id, job.target);
+          if (!pending.ok()) return pending.error();
+          if (pending->has_value() && (**pending).idempotency_key == job.idempotency_key) continue;
+          job.created_at = now;
+          job.next_attempt_at = now;
+          if (auto q = store_.Enqueue(job); !q.ok()) return q.error();
+        }
+        for (ConflictRecord& c : o.conflicts) {
+          c.link_id = o.link.id;
+          if (auto r = store_.RecordConflict(c); !r.ok()) return r;
+          if (counters_.conflict) counters_.conflict();
+        }
+        for (auto& [job, error] : o.dead_letters) {
+          job.sync = name();
+          job.link_id = o.link.id;
+          job.idempotency_key = IdempotencyKey(name(), o.link.id, job.target, job.op, job.payload);
+          job.created_at = now;
+          if (auto r = store_.DeadLetterJob(job, error, "", "", now); !r.ok()) return r;
+          if (counters_.dead_letter) counters_.dead_letter();
+        }
+      }
+      if (last && also) return also();
+      return Ok();
+    });
+    if (!done.ok()) return done;
+    begin = end;
+  } while (begin < outcomes.size());
+  return Ok();
+}
+
+Result<PassReport> SyncRunner::RunPass(bool dry_run) {
+  PassReport report;
+  std::vector<Item> items;
+  bool complete = false;
+  std::string ext_cursor;
+  std::map<std::string, std::string> ghl_cursors;
+  bool backfill = false;
+  for (const auto& location : locations_) {
+    auto c = store_.Cursor(name(), GhlCursorName(location));
+    if (c.ok() && !c->has_value()) backfill = true;
+  }
+  if (auto collected = Collect(items, report, complete, ext_cursor, ghl_cursors); !collected.ok()) {
+    return collected.error();
+  }
+  const Lane lane = backfill ? Lane::kBackfill : Lane::kReconcile;
+  if (auto filled = FillMissing(items, report, lane, complete); !filled.ok()) {
+    return filled.error();
+  }
+  std::vector<Outcome> outcomes;
+  bool hold_cursors = false;
+  for (Item& item : items) {
+    if (item.dead) continue;
+    ++report.examined;
+    if (!item.error.empty()) {
+      spdlog::warn("sync {}: {}; retried on the next pass", name(), item.error);
+      hold_cursors = true;
+      continue;
+    }
+    Outcome o = Decide(item, lane);
+    for (const auto& job : o.jobs) {
+      ++(job.target == Target::kGhl ? report.ghl_writes : report.external_writes);
+    }
+    report.conflicts += static_cast<int64_t>(o.conflicts.size());
+    report.errors += static_cast<int64_t>(o.dead_letters.size());
+    if (!backfill && item.ghl_from_poll && item.link &&
+        std::any_of(o.jobs.begin(), o.jobs.end(),
+                    [](const Job& j) { return j.target == Target::kExternal; })) {
+      ++report.poll_only;
+      if (!dry_run && counters_.poll_only) counters_.poll_only();
+    }
+    outcomes.push_back(std::move(o));
+  }
+  ApplyGuard(outcomes, report);
+  if (dry_run) {
+    for (auto& o : outcomes) {
+      for (auto& d : o.decisions) report.decisions.push_back(std::move(d));
+    }
+    return report;
+  }
+  const int64_t now = NowMs();
+  auto advance = [&]() -> Result<void> {
+    if (hold_cursors) return Ok();
+    for (const auto& [location, value] : ghl_cursors) {
+      if (value.empty()) continue;
+      if (auto r = store_.SetCursor(name(), GhlCursorName(location), value, now); !r.ok()) {
+        return r;
+      }
+    }
+    return store_.SetCursor(name(), kConnectorCursor, ext_cursor, now);
+  };
+  if (auto committed = Commit(outcomes, advance); !committed.ok()) return committed.error();
+  return report;
+}
+
+Result<void> SyncRunner::OnGhlRecord(const std::string& location_id, const rapidjson::Value& record,
+                                     bool deleted, const std::function<Result<void>()>& also) {
+  Item item;
+  item.location = location_id;
+  std::string id;
+  if (auto m = record.FindMember("id"); m != record.MemberEnd() && m->value.IsString()) {
+    id = m->value.GetString();
+  }
+  if (id.empty()) return Error{"the webhook's record has no id"};
+  auto link = store_.LinkByGhlId(name(), id);
+  if (!link.ok()) return link.error();
+  item.link = std::move(link.value());
+  if (item.link && item.link->deleted) return store_.Transaction(also);
+  if (deleted) {
+    if (!item.link) return store_.Transaction(also);  // never linked: nothing to do
+    item.ghl_deleted = true;
+  } else {
+    auto parsed = ghl_.Parse(location_id, record, /*partial=*/true);
+    if (!parsed.ok()) return parsed.error();
+    item.ghl = std::move(parsed.value());
+    if (!item.link) {
+      // Perhaps the echo of a create whose result is not recorded yet.
+      auto pending = LoadPending();
+      if (!pending.ok()) return pending.error();
+      auto owner = PendingLink(pending.value(), &*item.ghl, nullptr);
+      if (!owner.ok()) return owner.error();
+      item.link = std::move(owner.value());
+    }
+    if (item.link) {
+      // Fields the payload does not carry keep their base value.
+      for (const auto& name : item.ghl->unknown) {
+        auto b = item.link->base.find(name);
+        if (b != item.link->base.end()) item.ghl->fields[name] = b->second;
+      }
+    }
+  }
+  PassReport report;
+  std::vector<Item> items;
+  items.push_back(std::move(item));
+  if (auto filled = FillMissing(items, report, Lane::kRealtime, false); !filled.ok()) {
+    return filled;
+  }
+  if (!items[0].error.empty()) return Error{items[0].error};
+  std::vector<Outcome> outcomes;
+  outcomes.push_back(Decide(items[0], Lane::kRealtime));
+  ApplyGuard(outcomes, report);
+  return Commit(outcomes, also);
+}
+
+}  // namespace ghl::sync

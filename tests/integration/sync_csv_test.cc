@@ -1,0 +1,251 @@
+// Two-way sync of contacts between ghl-emulator and a CSV file, as a user runs it: the
+// real daemon, real webhooks (signed, delayed, reordered by the emulator), a real file.
+#include <gtest/gtest.h>
+
+#include "tests/support/sync_harness.h"
+
+namespace ghl {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::CsvRow;
+using testing::GhlContact;
+using testing::SyncHarness;
+
+const std::string kHeader = "id,first_name,last_name,email,tags\n";
+
+// The GHL contact with this email, or an empty map.
+GhlContact ByEmail(const std::map<std::string, GhlContact>& ghl, const std::string& email,
+                   std::string* id = nullptr) {
+  for (const auto& [cid, c] : ghl) {
+    if (c.at("email") == email) {
+      if (id != nullptr) *id = cid;
+      return c;
+    }
+  }
+  return {};
+}
+
+int CountEmail(const std::map<std::string, GhlContact>& ghl, const std::string& email) {
+  int n = 0;
+  for (const auto& [id, c] : ghl) n += c.at("email") == email ? 1 : 0;
+  return n;
+}
+
+const CsvRow* RowByEmail(const std::map<std::string, CsvRow>& csv, const std::string& email) {
+  for (const auto& [key, row] : csv) {
+    if (row.count("email") && row.at("email") == email) return &row;
+  }
+  return nullptr;
+}
+
+class SyncCsvTest : public ::testing::Test {
+ protected:
+  SyncHarness h_{{"--no-rate-limit", "--search-lag-ms", "300"}};
+};
+
+TEST_F(SyncCsvTest, BackfillLinksByEmailAndCreatesOnBothSidesWithoutDuplicates) {
+  const std::string ada = h_.CreateContact(
+      R"("firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","tags":["vip"])");
+  const std::string bob =
+      h_.CreateContact(R"("firstName":"Bob","lastName":"Builder","email":"bob@example.com")");
+  h_.WriteConfig();
+  // Ada is already in the CSV (same email, other case and spaces); Carol is only here.
+  h_.WriteCsv(kHeader +
+              "c-1,Ada,Lovelace, ADA@example.com ,vip\nc-2,Carol,Danvers,carol@example.com,\n");
+  auto d = h_.StartDaemon();
+
+  ASSERT_TRUE(SyncHarness::Eventually([&] {
+    auto ghl = h_.Ghl();
+    auto csv = h_.Csv();
+    return ghl.size() == 3 && csv.size() == 3 && RowByEmail(csv, "bob@example.com") != nullptr;
+  })) << d->Log();
+  auto ghl = h_.Ghl();
+  auto csv = h_.Csv();
+  EXPECT_EQ(CountEmail(ghl, "ada@example.com"), 1) << "Ada was linked, not created twice";
+  EXPECT_EQ(ByEmail(ghl, "carol@example.com")["firstName"], "Carol");
+  EXPECT_EQ(ByEmail(ghl, "carol@example.com")["lastName"], "Danvers");
+  const CsvRow* bob_row = RowByEmail(csv, "bob@example.com");
+  ASSERT_NE(bob_row, nullptr);
+  EXPECT_EQ(bob_row->at("first_name"), "Bob");
+  EXPECT_EQ(bob_row->at("last_name"), "Builder");
+  EXPECT_EQ(bob_row->at("id"), bob) << "a new row's key is the GHL id (repeatable after a crash)";
+  EXPECT_TRUE(csv.count("c-1")) << "Ada's row kept its key";
+  EXPECT_EQ(ByEmail(ghl, "ada@example.com", nullptr)["tags"], "vip");
+  (void)ada;
+
+  auto [code, out] = h_.Cli({"status"});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("contacts"), std::string::npos) << out;
+  EXPECT_NE(out.find("3 linked"), std::string::npos) << out;
+}
+
+TEST_F(SyncCsvTest, EditsFlowBothWaysAndDoNotBounce) {
+  const std::string bob =
+      h_.CreateContact(R"("firstName":"Bob","lastName":"Builder","email":"bob@example.com")");
+  h_.WriteConfig();
+  h_.WriteCsv(kHeader + "c-2,Carol,Danvers,carol@example.com,\n");
+  auto d = h_.StartDaemon();
+  ASSERT_TRUE(SyncHarness::Eventually([&] { return h_.Ghl().size() == 2 && h_.Csv().size() == 2; }))
+      << d->Log();
+
+  // External edit -> GHL.
+  auto csv = h_.Csv();
+  std::string text = kHeader;
+  for (const auto& [key, row] : csv) {
+    const std::string first =
+        row.at("email") == "carol@example.com" ? "Caroline" : row.at("first_name");
+    text += key + "," + first + "," + row.at("last_name") + "," + row.at("email") + "," +
+            row.at("tags") + "\n";
+  }
+  h_.WriteCsv(text);
+  ASSERT_TRUE(SyncHarness::Eventually([&] {
+    return ByEmail(h_.Ghl(), "carol@example.com")["firstName"] == "Caroline";
+  })) << d->Log();
+
+  // GHL edit (its webhook) -> CSV.
+  h_.UpdateContact(bob, R"("lastName":"Marley","tags":["music","legend"])");
+  ASSERT_TRUE(SyncHarness::Eventually([&] {
+    const CsvRow* row = RowByEmail(h_.Csv(), "bob@example.com");
+    return row != nullptr && row->at("last_name") == "Marley";
+  })) << d->Log();
+  const CsvRow* row = RowByEmail(h_.Csv(), "bob@example.com");
+  ASSERT_NE(row, nullptr);
+  EXPECT_TRUE(row->at("tags") == "music;legend" || row->at("tags") == "legend;music")
+      << row->at("tags");
+
+  // Settled: further passes write nothing (no echo ping-pong).
+  const std::string url = h_.MetricsUrl(*d);
+  std::this_thread::sleep_for(3s);
+  const double before =
+      SyncHarness::Metric(testing::HttpRequest(url).body, "ghl_syncd_records_synced_total");
+  std::this_thread::sleep_for(4s);  // four more passes
+  const std::string metrics = testing::HttpRequest(url).body;
+  EXPECT_EQ(SyncHarness::Metric(metrics, "ghl_syncd_records_synced_total"), before) << metrics;
+  EXPECT_GE(before, 4) << metrics;
+}
+
+TEST_F(SyncCsvTest, StaleDelayedWebhookOfOwnWriteDoesNotRevertTheLaterValue) {
+  h_.WriteConfig();
+  h_.WriteCsv(kHeader + "c-1,Dan,One,dan@example.com,\n");
+  auto d = h_.StartDaemon();
+  ASSERT_TRUE(SyncHarness::Eventually([&] { return h_.Ghl().size() == 1; })) << d->Log();
+  // Webhooks now arrive 3 s late and out of order.
+  h_.Faults(R"({"webhookDelayMs":3000,"webhookReorder":true})");
+  h_.WriteCsv(kHeader + "c-1,Dan,Two,dan@example.com,\n");
+  ASSERT_TRUE(SyncHarness::Eventually([&] {
+    return ByEmail(h_.Ghl(), "dan@example.com")["lastName"] == "Two";
+  })) << d->Log();
+  h_.WriteCsv(kHeader + "c-1,Dan,Three,dan@example.com,\n");
+  ASSERT_TRUE(SyncHarness::Eventually([&] {
+    return ByEmail(h_.Ghl(), "dan@example.com")["lastName"] == "Three";
+  })) << d->Log();
+  // The delayed webhooks of "Two" and "Three" arrive now; neither may change anything.
+  std::this_thread::sleep_for(6s);
+  EXPECT_EQ(h_.Csv()["c-1"]["last_name"], "Three") << d->Log();
+  EXPECT_EQ(ByEmail(h_.Ghl(), "dan@example.com")["lastName"], "Three");
+}
+
+TEST_F(SyncCsvTest, ConflictingEditsAreSettledByPolicyAndRecorded) {
+  h_.WriteConfig();
+  // The harness's mapping says `conflict: newest`; this one wants ghl_wins.
+  h_.dir().Write("mappings/contacts.yaml",
+                 R"(object: contacts
+external: {connector: crm, file: contacts.csv}
+key: id
+match: [email]
+conflict: ghl_wins
+poll_interval: 1s
+fields:
+)" + std::string(SyncHarness::kDefaultFields));
+  h_.WriteCsv(kHeader + "c-1,Eve,Original,eve@example.com,\n");
+  auto d = h_.StartDaemon();
+  std::string id;
+  ASSERT_TRUE(SyncHarness::Eventually([&] {
+    return !ByEmail(h_.Ghl(), "eve@example.com", &id).empty();
+  })) << d->Log();
+  // Stop the daemon, change both sides, start again: a true conflict.
+  d->Signal(SIGTERM);
+  ASSERT_TRUE(d->Wait(20s).has_value());
+  h_.SetWebhookUrl(false);
+  h_.UpdateContact(id, R"("lastName":"FromGhl")");
+  h_.WriteCsv(kHeader + "c-1,Eve,FromCsv,eve@example.com,\n");
+  h_.SetWebhookUrl(true);
+  d = h_.StartDaemon();
+  ASSERT_TRUE(SyncHarness::Eventually([&] { return h_.Csv()["c-1"]["last_name"] == "FromGhl"; }))
+      << d->Log();
+  EXPECT_EQ(ByEmail(h_.Ghl(), "eve@example.com")["lastName"], "FromGhl");
+  EXPECT_TRUE(d->WaitForLog("conflict on", 5s)) << d->Log();
+  EXPECT_GE(SyncHarness::Metric(testing::HttpRequest(h_.MetricsUrl(*d)).body,
+                                "ghl_syncd_conflicts_total"),
+            1);
+}
+
+TEST_F(SyncCsvTest, MassDeleteGuardRefusesAnEmptiedFileAndDeletesPropagateOtherwise) {
+  h_.WriteConfig("deletes: propagate\ndelete_guard: {max_share: 40%, max_count: 100}\n");
+  h_.WriteCsv(kHeader +
+              "c-1,A,A,a@example.com,\nc-2,B,B,b@example.com,\nc-3,C,C,c@example.com,\n"
+              "c-4,D,D,d@example.com,\n");
+  auto d = h_.StartDaemon();
+  ASSERT_TRUE(SyncHarness::Eventually([&] { return h_.Ghl().size() == 4; })) << d->Log();
+
+  // A truncated export: only the header. Nothing may be deleted.
+  h_.WriteCsv(kHeader);
+  ASSERT_TRUE(d->WaitForLog("over the guard", 15s)) << d->Log();
+  EXPECT_EQ(h_.Ghl().size(), 4u);
+
+  // One real deletion (25%) goes through.
+  h_.WriteCsv(kHeader + "c-1,A,A,a@example.com,\nc-2,B,B,b@example.com,\nc-3,C,C,c@example.com,\n");
+  ASSERT_TRUE(SyncHarness::Eventually([&] { return h_.Ghl().size() == 3; })) << d->Log();
+  EXPECT_EQ(CountEmail(h_.Ghl(), "d@example.com"), 0);
+}
+
+TEST_F(SyncCsvTest, BadRowsAreReportedAndDeadLetteredAndTheRestSyncs) {
+  h_.WriteConfig("",
+                 std::string(SyncHarness::kDefaultFields) +
+                     "  - {ghl: phone, external: phone, transforms: [{phone: {region: US}}]}\n");
+  h_.WriteCsv(
+      "id,first_name,last_name,email,tags,phone\n"
+      "c-1,Good,Row,good@example.com,,+1 415 555 0100\n"
+      "c-2,Bad,Phone,bad@example.com,,not a phone\n"
+      "c-3,\"Broken,quote,x@example.com,,\n");
+  auto d = h_.StartDaemon();
+  ASSERT_TRUE(SyncHarness::Eventually([&] { return h_.Ghl().size() == 1; })) << d->Log();
+  EXPECT_EQ(ByEmail(h_.Ghl(), "good@example.com")["phone"], "+14155550100");
+  auto [code, out] = h_.Cli({"dlq", "list"});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("phone"), std::string::npos) << out;
+  EXPECT_TRUE(d->WaitForLog("row skipped", 5s)) << d->Log();
+
+  // Fix the row: it syncs, and the DLQ entry can be dropped.
+  h_.WriteCsv(
+      "id,first_name,last_name,email,tags,phone\n"
+      "c-1,Good,Row,good@example.com,,+1 415 555 0100\n"
+      "c-2,Bad,Phone,bad@example.com,,+1 415 555 0199\n");
+  ASSERT_TRUE(SyncHarness::Eventually([&] { return h_.Ghl().size() == 2; })) << d->Log();
+  auto [c2, all] = h_.Cli({"dlq", "drop", "--all"});
+  EXPECT_EQ(c2, 0) << all;
+  auto [c3, empty] = h_.Cli({"dlq", "list"});
+  EXPECT_NE(empty.find("empty"), std::string::npos) << empty;
+}
+
+TEST_F(SyncCsvTest, PlanShowsTheFirstPassAndWritesNothing) {
+  h_.CreateContact(R"("firstName":"Gil","lastName":"Bates","email":"gil@example.com")");
+  h_.WriteConfig();
+  h_.WriteCsv(kHeader + "c-1,Hal,Jordan,hal@example.com,\n");
+  std::this_thread::sleep_for(1200ms);  // the CSV connector reads a file unchanged for 1 s
+  auto [code, out] = h_.Cli({"plan", "--sync", "contacts"});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("create   ghl"), std::string::npos) << out;
+  EXPECT_NE(out.find("create   external"), std::string::npos) << out;
+  EXPECT_NE(out.find("firstName: (empty) -> Hal"), std::string::npos) << out;
+  EXPECT_NE(out.find("1 write(s) to GHL, 1 to the external side"), std::string::npos) << out;
+  EXPECT_EQ(h_.Ghl().size(), 1u) << "plan wrote to GHL";
+  EXPECT_EQ(h_.Csv().size(), 1u) << "plan wrote to the CSV";
+  auto [jcode, json] = h_.Cli({"plan", "--sync", "contacts", "--json"});
+  EXPECT_EQ(jcode, 0);
+  EXPECT_NE(json.find(R"("ghl_writes":1)"), std::string::npos) << json;
+}
+
+}  // namespace
+}  // namespace ghl
