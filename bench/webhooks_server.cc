@@ -5,7 +5,7 @@
 //   webhooks_server --state FILE --key-file PEM [--key-file PEM] [--commit-wait-ms 2]
 //
 // Listens on 127.0.0.1 (a free port, printed as "webhook listener on 127.0.0.1:PORT")
-// until SIGTERM or SIGINT.
+// until SIGTERM or SIGINT. Nothing consumes the inbox, so max_backlog is lifted.
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   config.builtin_keys = false;
   config.public_key_files = keys;
   config.commit_wait = std::chrono::milliseconds(commit_wait_ms);
+  config.max_backlog = 100'000'000;  // nothing processes the inbox here
   auto options = ghl::daemon::WebhookOptionsFromConfig(config, state);
   if (!options.ok()) {
     std::fprintf(stderr, "%s\n", options.error().message.c_str());

@@ -237,9 +237,10 @@ Result<WebhookIngressOptions> WebhookOptionsFromConfig(const config::WebhooksCon
   o.timestamp_window = config.timestamp_window;
   o.max_backlog = config.max_backlog;
   o.verifier = std::move(verifier).value();
-  o.writer.open = [state_path, timeout = config.busy_timeout] {
-    return state::sqlite::Db::Open(state_path, timeout);
+  o.writer.open = [state_path] {
+    return state::sqlite::Db::Open(state_path, std::chrono::milliseconds(0));
   };
+  o.writer.lock_wait = config.busy_timeout;
   o.writer.commit_wait = config.commit_wait;
   o.writer.max_batch = static_cast<size_t>(config.max_batch);
   o.writer.retention = config.retention;

@@ -1,6 +1,7 @@
 #include "daemon/webhook_writer.h"
 
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <vector>
@@ -10,6 +11,7 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
+constexpr auto kLockPoll = std::chrono::microseconds(200);
 // A failing store (lock held, disk full) fails every batch; say so once per interval.
 constexpr auto kWarnInterval = std::chrono::seconds(10);
 
@@ -19,7 +21,11 @@ Result<std::unique_ptr<InboxWriter>> InboxWriter::Start(Options options) {
   auto db = options.open();
   if (!db.ok()) return Error{"webhook inbox writer: " + db.error().message};
   // Per connection: a commit returns only once it is on disk, so a 200 is never undone.
-  if (auto sync = (*db)->Exec("PRAGMA synchronous = FULL"); !sync.ok()) return sync.error();
+  // busy_timeout 0: Append() waits for a held lock itself.
+  if (auto pragmas = (*db)->Exec("PRAGMA synchronous = FULL; PRAGMA busy_timeout = 0");
+      !pragmas.ok()) {
+    return pragmas.error();
+  }
   state::InboxStore probe(**db);
   auto depth = probe.Depth();
   if (!depth.ok()) return Error{"webhook inbox writer: " + depth.error().message};
@@ -109,7 +115,7 @@ void InboxWriter::Commit(std::deque<Entry>& batch) {
   items.reserve(batch.size());
   for (auto& entry : batch) items.push_back(std::move(entry.item));
   const auto start = SteadyClock::now();
-  auto results = inbox_.Append(items, NowMs());
+  auto results = Append(items);
   const std::chrono::duration<double> took = SteadyClock::now() - start;
   if (options_.observer.committed) options_.observer.committed(batch.size(), took, results.ok());
   if (!results.ok()) {
@@ -134,6 +140,20 @@ void InboxWriter::Commit(std::deque<Entry>& batch) {
           (*results)[i] == state::AppendResult::kStored ? Outcome::kStored : Outcome::kDuplicate;
     }
     batch[i].done(outcome);
+  }
+}
+
+Result<std::vector<state::AppendResult>> InboxWriter::Append(
+    const std::vector<state::InboxItem>& items) {
+  const auto deadline = SteadyClock::now() + options_.lock_wait;
+  for (;;) {
+    auto results = inbox_.Append(items, NowMs());
+    // SQLITE_BUSY: another connection holds the write lock (BEGIN IMMEDIATE failed).
+    if (results.ok() || (db_->LastErrorCode() & 0xff) != SQLITE_BUSY ||
+        SteadyClock::now() >= deadline) {
+      return results;
+    }
+    std::this_thread::sleep_for(kLockPoll);
   }
 }
 

@@ -6,8 +6,12 @@
 // transaction; never more than `max_batch`), appends it with one
 // InboxStore::Append, and then reports each webhook's outcome: kStored or kDuplicate once
 // the COMMIT has returned (with synchronous=FULL: on disk), or kBusy when the commit failed
-// (lock held past busy_timeout, disk full, I/O error): nothing of that batch is stored and
-// the caller answers 429 so that GHL retries.
+// (write lock held by another connection past `lock_wait`, disk full, I/O error): nothing
+// of that batch is stored and the caller answers 429 so that GHL retries.
+//
+// A held write lock (the sync engine committing) is waited for by polling every 200 µs,
+// not by SQLite's busy handler, whose sleeps grow to tens of milliseconds: under load the
+// two writers would otherwise spend most of their time asleep.
 //
 // Between batches (about once a second) it refreshes the inbox depth and the age of the
 // oldest pending row, and every minute prunes seen ids and finished rows past `retention`.
@@ -26,6 +30,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/result.h"
@@ -46,7 +51,8 @@ class InboxWriter {
   };
 
   struct Options {
-    OpenDb open;  // the writer's own connection to the state file
+    OpenDb open;  // the writer's own connection to the state file (its busy timeout is unused)
+    std::chrono::milliseconds lock_wait{1000};  // how long a commit waits for the write lock
     std::chrono::milliseconds commit_wait{2};
     size_t max_batch = 1000;
     std::chrono::milliseconds retention = std::chrono::days(7);
@@ -82,6 +88,7 @@ class InboxWriter {
   void Run();
   std::deque<Entry> TakeBatch(std::unique_lock<std::mutex>& lock);
   void Commit(std::deque<Entry>& batch);
+  Result<std::vector<state::AppendResult>> Append(const std::vector<state::InboxItem>& items);
   void Housekeeping();
   int64_t NowMs() const;
 

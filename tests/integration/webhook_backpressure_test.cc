@@ -98,7 +98,8 @@ TEST_F(WebhookPressureTest, ManyConnectionsAtOnceAreAllAnsweredAndStoredInFewCom
 
 TEST_F(WebhookPressureTest, ALockedDatabaseGets429AndTheRetryIsStoredOnce) {
   StartIngress(Options(/*busy_timeout=*/100ms));
-  auto locker = state::sqlite::Db::Open(dir_ / "state.db", 0ms);
+  // Waits for a lock the writer may hold for a moment at start, then holds its own.
+  auto locker = state::sqlite::Db::Open(dir_ / "state.db", 2000ms);
   ASSERT_TRUE(locker.ok());
   ASSERT_TRUE((*locker)->Exec("BEGIN EXCLUSIVE").ok());
   const std::string body = Body("w-locked");

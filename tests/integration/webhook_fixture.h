@@ -50,9 +50,8 @@ class WebhookIngressFixture : public ::testing::Test {
     daemon::WebhookIngressOptions o;
     o.verifier = std::move(verifier).value();
     o.read_timeout = 2s;
-    o.writer.open = [path = dir_ / "state.db", busy_timeout] {
-      return state::sqlite::Db::Open(path, busy_timeout);
-    };
+    o.writer.open = [path = dir_ / "state.db"] { return state::sqlite::Db::Open(path, 0ms); };
+    o.writer.lock_wait = busy_timeout;
     o.writer.refresh_interval = 20ms;
     return o;
   }
