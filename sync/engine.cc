@@ -322,7 +322,8 @@ void Engine::ProcessInbox() {
         return w_->inbox->MarkDone(row.id, event->type, now);
       };
       auto r = serving[i]->OnGhlRecord(event->location_id, record,
-                                       event->kind == ghl_client::WebhookKind::kDelete, mark);
+                                       event->kind == ghl_client::WebhookKind::kDelete,
+                                       event->timestamp, mark);
       if (!r.ok()) {
         spdlog::warn("sync {}: webhook {} ({} {}): {}; tried again shortly", serving[i]->name(),
                      row.webhook_id, event->type, event->id, r.error().message);

@@ -98,8 +98,11 @@ class SyncRunner {
   bool Serves(const std::string& location_id, mapping::GhlObject object) const;
 
   Result<PassReport> RunPass(bool dry_run);
+  // `event_time`: the webhook's timestamp (ISO), standing in for the record's dateUpdated
+  // that webhook payloads lack, so that a lagging poll cannot undo what it brought.
   Result<void> OnGhlRecord(const std::string& location_id, const rapidjson::Value& record,
-                           bool deleted, const std::function<Result<void>()>& also);
+                           bool deleted, const std::string& event_time,
+                           const std::function<Result<void>()>& also);
   Result<int> Dispatch();
 
  private:

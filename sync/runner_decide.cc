@@ -42,7 +42,9 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
   Decision decision;
   decision.ghl_id = link.ghl_id.value_or(item.ghl ? item.ghl->id : "");
   decision.ext_key = link.ext_key.value_or(item.ext ? item.ext->key : "");
-  const bool was_paired = known && link.ghl_id && link.ext_key;
+  const bool had_ghl = known && link.ghl_id.has_value();
+  const bool had_ext = known && link.ext_key.has_value();
+  const bool was_paired = had_ghl && had_ext;
 
   // ---- deletions ----
   const bool ext_gone = item.ext_deleted || (item.ext && item.ext->deleted);
@@ -110,9 +112,11 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
   int64_t ghl_ms = NowMs();
   if (item.ghl) {
     link.ghl_id = item.ghl->id;
-    const bool stale = item.ghl_from_poll && known && !link.ghl_version.empty() &&
-                       !item.ghl->date_updated.empty() &&
-                       ParseIsoMs(item.ghl->date_updated) < ParseIsoMs(link.ghl_version);
+    // Older than what we already know of the record (a lagging search index, a delayed
+    // webhook): nothing new from GHL.
+    const auto seen_at = ParseIsoMs(item.ghl->date_updated);
+    const auto known_at = ParseIsoMs(link.ghl_version);
+    const bool stale = known && seen_at && known_at && *seen_at < *known_at;
     if (!item.ghl->date_updated.empty() && !stale) link.ghl_version = item.ghl->date_updated;
     if (auto at = ParseIsoMs(item.ghl->date_updated)) ghl_ms = *at;
     ghl = stale ? link.base : item.ghl->fields;
@@ -120,10 +124,17 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
   }
   const int64_t ext_ms = item.ext && item.ext->updated_ms > 0 ? item.ext->updated_ms : NowMs();
 
+  // A link with one side only that now sees the other found it through a create whose
+  // result was not recorded (a crash): that side holds our own write, so it is the base.
+  std::optional<Fields> created;
+  if (known && !was_paired && ghl && external) {
+    if (had_ghl && !had_ext) created = *external;
+    if (had_ext && !had_ghl) created = *ghl;
+  }
   MergeInput in;
   in.fields = rules_;
   in.policy = spec.conflict;
-  in.base = was_paired ? &link.base : nullptr;
+  in.base = was_paired ? &link.base : created ? &*created : nullptr;
   in.ghl = ghl ? &*ghl : (was_paired ? &link.base : nullptr);
   in.external = external ? &*external : (was_paired ? &link.base : nullptr);
   in.ghl_updated_ms = ghl_ms;

@@ -418,7 +418,8 @@ Result<PassReport> SyncRunner::RunPass(bool dry_run) {
 }
 
 Result<void> SyncRunner::OnGhlRecord(const std::string& location_id, const rapidjson::Value& record,
-                                     bool deleted, const std::function<Result<void>()>& also) {
+                                     bool deleted, const std::string& event_time,
+                                     const std::function<Result<void>()>& also) {
   Item item;
   item.location = location_id;
   std::string id;
@@ -437,6 +438,7 @@ Result<void> SyncRunner::OnGhlRecord(const std::string& location_id, const rapid
     auto parsed = ghl_.Parse(location_id, record, /*partial=*/true);
     if (!parsed.ok()) return parsed.error();
     item.ghl = std::move(parsed.value());
+    if (item.ghl->date_updated.empty()) item.ghl->date_updated = event_time;
     if (!item.link) {
       // Perhaps the echo of a create whose result is not recorded yet.
       auto pending = LoadPending();

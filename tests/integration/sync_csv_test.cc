@@ -106,10 +106,12 @@ TEST_F(SyncCsvTest, EditsFlowBothWaysAndDoNotBounce) {
   // GHL edit (its webhook) -> CSV.
   h_.UpdateContact(bob, R"("lastName":"Marley","tags":["music","legend"])");
   ASSERT_TRUE(SyncHarness::Eventually([&] {
-    const CsvRow* row = RowByEmail(h_.Csv(), "bob@example.com");
+    const auto csv = h_.Csv();
+    const CsvRow* row = RowByEmail(csv, "bob@example.com");
     return row != nullptr && row->at("last_name") == "Marley";
   })) << d->Log();
-  const CsvRow* row = RowByEmail(h_.Csv(), "bob@example.com");
+  const auto csv_after = h_.Csv();
+  const CsvRow* row = RowByEmail(csv_after, "bob@example.com");
   ASSERT_NE(row, nullptr);
   EXPECT_TRUE(row->at("tags") == "music;legend" || row->at("tags") == "legend;music")
       << row->at("tags");
