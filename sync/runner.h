@@ -128,6 +128,9 @@ class SyncRunner {
   void RememberWrite(int64_t link_id, const mapping::Fields& written);
   int64_t Backoff(int attempts);
   Result<void> DispatchGhl(std::vector<Job>& jobs);
+  // Completes a job that has nothing to write (a replayed mapping failure, a delete of a
+  // record never created) and makes the next pass read both sides of its link again.
+  Result<void> ReadAgainLater(const Job& job);
   Result<void> DispatchExternal(std::vector<Job>& jobs);
   Result<void> Settle(const Job& job, connectors::Outcome outcome, const std::string& error,
                       const std::string& body, const std::string& trace_id,

@@ -78,6 +78,19 @@ Result<void> SyncRunner::Settle(const Job& job, connectors::Outcome outcome,
   return store_.DeadLetterJob(job, error, body, trace_id, now);
 }
 
+Result<void> SyncRunner::ReadAgainLater(const Job& job) {
+  auto link = store_.LinkById(job.link_id);
+  if (!link.ok()) return link.error();
+  if (link->has_value()) {
+    Link l = **link;
+    l.ext_version.clear();  // both sides look changed on the next pass
+    l.ghl_version.clear();
+    if (auto r = store_.SaveLink(l); !r.ok()) return r.error();
+  }
+  auto done = store_.Complete(job.id, job.idempotency_key);
+  return done.ok() ? Ok() : Result<void>(done.error());
+}
+
 Result<void> SyncRunner::DispatchGhl(std::vector<Job>& jobs) {
   std::vector<GhlSide::Write> writes;
   std::vector<ParsedPayload> payloads;
@@ -121,14 +134,7 @@ Result<void> SyncRunner::DispatchGhl(std::vector<Job>& jobs) {
   return store_.Transaction([&]() -> Result<void> {
     for (auto& [job, why] : broken) {
       if (why.empty()) {
-        auto link = store_.LinkById(job->link_id);
-        if (link.ok() && link->has_value()) {
-          Link l = **link;
-          l.ext_version.clear();
-          l.ghl_version.clear();
-          if (auto r = store_.SaveLink(l); !r.ok()) return r.error();
-        }
-        if (auto r = store_.Complete(job->id, job->idempotency_key); !r.ok()) return r.error();
+        if (auto r = ReadAgainLater(*job); !r.ok()) return r;
       } else if (auto r = store_.DeadLetterJob(*job, why, "", "", NowMs()); !r.ok()) {
         return r;
       }
@@ -194,14 +200,7 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
   return store_.Transaction([&]() -> Result<void> {
     for (Job* job : broken) {
       if (job->op == "map") {
-        auto link = store_.LinkById(job->link_id);
-        if (link.ok() && link->has_value()) {
-          Link l = **link;
-          l.ext_version.clear();
-          l.ghl_version.clear();
-          if (auto r = store_.SaveLink(l); !r.ok()) return r.error();
-        }
-        if (auto r = store_.Complete(job->id, job->idempotency_key); !r.ok()) return r.error();
+        if (auto r = ReadAgainLater(*job); !r.ok()) return r;
       } else if (auto r =
                      store_.DeadLetterJob(*job, "the job's payload is unreadable", "", "", NowMs());
                  !r.ok()) {
