@@ -156,11 +156,19 @@ int Dlq(const SyncCommands& c, const config::Config& config) {
     return kExitUsage;
   }
   int64_t done = 0;
+  int64_t superseded = 0;
   auto r = s.Transaction([&]() -> Result<void> {
     for (int64_t id : ids) {
-      auto one = replay ? s.Replay(id, now) : s.Drop(id);
+      if (!replay) {
+        auto one = s.Drop(id);
+        if (!one.ok()) return one.error();
+        done += one.value() ? 1 : 0;
+        continue;
+      }
+      auto one = s.Replay(id, now);
       if (!one.ok()) return one.error();
-      if (one.value()) ++done;
+      done += one.value() == sync::SyncStore::Replayed::kQueued ? 1 : 0;
+      superseded += one.value() == sync::SyncStore::Replayed::kSuperseded ? 1 : 0;
     }
     return Ok();
   });
@@ -168,13 +176,19 @@ int Dlq(const SyncCommands& c, const config::Config& config) {
     std::cerr << r.error().message << "\n";
     return 1;
   }
-  if (!c.all && done == 0) {
+  if (!c.all && done + superseded == 0) {
     std::cerr << "no dead-letter entry " << c.id << "\n";
     return 1;
   }
   std::cout << fmt::format("{} {} entr{}{}\n", replay ? "replayed" : "dropped", done,
                            done == 1 ? "y" : "ies",
                            replay ? " (back in the outbox; the running daemon retries them)" : "");
+  if (superseded > 0) {
+    std::cout << fmt::format(
+        "removed {} out-of-date entr{}: a newer write of the same record is already waiting "
+        "in the outbox (decided later, from fresher values), so {} not replayed over it\n",
+        superseded, superseded == 1 ? "y" : "ies", superseded == 1 ? "it was" : "they were");
+  }
   return 0;
 }
 

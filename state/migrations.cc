@@ -75,6 +75,11 @@ const std::vector<Migration>& BuiltinMigrations() {
        " expires_at INTEGER NOT NULL, scopes TEXT NOT NULL DEFAULT '',"
        " generation INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
        " refresh_started_at INTEGER);"},
+      {6, "index links to read again",
+       // A link whose versions are both cleared is read again from both sides by the next
+       // pass (sync/store.h LinksToReread); the partial index keeps that lookup cheap.
+       "CREATE INDEX links_reread ON links (sync, id)"
+       " WHERE deleted = 0 AND ghl_version = '' AND ext_version = '';"},
   };
   return kMigrations;
 }

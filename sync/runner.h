@@ -10,7 +10,10 @@
 //                inside the same transaction (the inbox row is marked done there).
 //   Dispatch     runs due outbox jobs; success moves the written values into the base,
 //                a retryable failure reschedules with exponential backoff and jitter, a
-//                permanent one moves the job to the dead-letter queue.
+//                permanent one moves the job to the dead-letter queue. A job attempted
+//                before (perhaps carried out, then a crash) is checked against its target
+//                first: a write already there is recorded, not repeated, and a target that
+//                changed since is not written over (that later change flows instead).
 //
 // Echo suppression: a write's values become the base when it succeeds, so its echo
 // compares equal. A short-lived ledger of values written to GHL absorbs stale echoes (a
@@ -129,8 +132,17 @@ class SyncRunner {
   int64_t Backoff(int attempts);
   Result<void> DispatchGhl(std::vector<Job>& jobs);
   // Completes a job that has nothing to write (a replayed mapping failure, a delete of a
-  // record never created) and makes the next pass read both sides of its link again.
-  Result<void> ReadAgainLater(const Job& job);
+  // record never created, a target changed since the job was decided) and makes the next
+  // pass read both sides of its link again. `found`: the GHL id or external key the job's
+  // create turned out to have made, recorded on the link. `written`: what the job writes,
+  // taken as the base: a target that changed since the job was decided changed after it
+  // (our write may have been made before a crash), so its value is the newer one.
+  Result<void> ReadAgainLater(const Job& job, const std::string& found = "",
+                              const mapping::Fields* written = nullptr);
+  // Counts an attempt of each job before its write is sent (SyncStore::MarkAttempt): a
+  // job with an earlier attempt may have been carried out already (a crash came between
+  // the write and its record, or the answer was lost), so its target is read first.
+  Result<void> MarkAttempts(const std::vector<const Job*>& jobs);
   Result<void> DispatchExternal(std::vector<Job>& jobs);
   Result<void> Settle(const Job& job, connectors::Outcome outcome, const std::string& error,
                       const std::string& body, const std::string& trace_id,

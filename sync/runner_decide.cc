@@ -21,6 +21,16 @@ Job MakeJob(Target target, std::string op, std::string payload, Lane lane) {
   return job;
 }
 
+// `side`'s values of the fields in `written` (null where it has none).
+Fields ValuesOf(const Fields* side, const Fields& written) {
+  Fields out;
+  for (const auto& [field, value] : written) {
+    auto it = side != nullptr ? side->find(field) : Fields::const_iterator{};
+    out[field] = side != nullptr && it != side->end() ? it->second : Value{};
+  }
+  return out;
+}
+
 std::string JoinErrors(const std::vector<mapping::MapError>& errors) {
   std::string out;
   for (const auto& e : errors) out += (out.empty() ? "" : "; ") + e.ToString();
@@ -125,11 +135,18 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
   const int64_t ext_ms = item.ext && item.ext->updated_ms > 0 ? item.ext->updated_ms : NowMs();
 
   // A link with one side only that now sees the other found it through a create whose
-  // result was not recorded (a crash): that side holds our own write, so it is the base.
+  // result was not recorded (a crash): that side holds our own write, so the create's
+  // values are the base there, and a field someone changed since the create differs from
+  // it (a later change that flows). Other fields take what the side holds.
   std::optional<Fields> created;
-  if (known && !was_paired && ghl && external) {
-    if (had_ghl && !had_ext) created = *external;
-    if (had_ext && !had_ghl) created = *ghl;
+  if (known && !was_paired && ghl && external && (had_ghl || had_ext)) {
+    created = had_ghl ? *external : *ghl;
+    auto job = store_.PendingJob(link.id, had_ghl ? Target::kExternal : Target::kGhl);
+    ParsedPayload p;
+    if (job.ok() && job->has_value() && (**job).op == "upsert" &&
+        ParsePayload((**job).payload, &p)) {
+      for (const auto& [field, value] : p.canonical) (*created)[field] = value;
+    }
   }
   MergeInput in;
   in.fields = rules_;
@@ -171,7 +188,10 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
       d.diff[field] = {ghl && before != ghl->end() ? before->second : Value{}, value};
     }
     if (!merged.conflicts.empty()) d.note = "after a conflict";
-    out.jobs.push_back(MakeJob(Target::kGhl, "upsert", Payload(merged.to_ghl), lane));
+    const Fields before = ValuesOf(ghl ? &*ghl : nullptr, merged.to_ghl);
+    out.jobs.push_back(MakeJob(Target::kGhl, "upsert",
+                               Payload(merged.to_ghl, nullptr, "", link.ghl_version, &before),
+                               lane));
     out.decisions.push_back(std::move(d));
   }
   if (!merged.to_external.empty() && FlowsFromGhl(spec.direction)) {
@@ -196,6 +216,7 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
         if (mapping::IsNull(k == columns.value->end() ? Value{} : k->second)) key.clear();
       }
       if (key.empty()) key = link.ghl_id.value_or("");
+      const Fields before = ValuesOf(external ? &*external : nullptr, merged.to_external);
       Decision d = decision;
       d.target = "external";
       d.action = link.ext_key ? Decision::Action::kUpdate : Decision::Action::kCreate;
@@ -203,8 +224,9 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
         auto before = external ? external->find(field) : Fields::const_iterator{};
         d.diff[field] = {external && before != external->end() ? before->second : Value{}, value};
       }
-      out.jobs.push_back(MakeJob(Target::kExternal, "upsert",
-                                 Payload(merged.to_external, &*columns.value, key), lane));
+      out.jobs.push_back(MakeJob(
+          Target::kExternal, "upsert",
+          Payload(merged.to_external, &*columns.value, key, link.ext_version, &before), lane));
       out.decisions.push_back(std::move(d));
     }
   }

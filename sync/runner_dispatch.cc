@@ -30,7 +30,79 @@ const char* ActionOf(const Job& job, const Link& link) {
   return exists ? "update" : "create";
 }
 
+// What a target holds, read back before a job that may have been carried out already is
+// written again.
+enum class Seen {
+  kWrite,      // as when the job was decided (or absent, for a create): write it
+  kDone,       // holds what the job writes: record it, write nothing
+  kOvertaken,  // changed since: do not write over it, merge again
+  kGone,       // the record to update is gone: the next pass sees the delete
+  kUnknown,    // could not be read: try again later
+};
+
+// Compares the fields a job writes with the target's values now and with its values when
+// the job was decided (`before`).
+Seen Compare(const mapping::Fields& now, const mapping::Fields& written,
+             const mapping::Fields& before) {
+  if (written.empty()) return Seen::kWrite;  // e.g. a soft-delete flag: nothing to compare
+  static const Value kNull;
+  auto get = [](const mapping::Fields& f, const std::string& name) -> const Value& {
+    auto it = f.find(name);
+    return it == f.end() ? kNull : it->second;
+  };
+  bool done = true;
+  bool untouched = true;
+  for (const auto& [field, value] : written) {
+    const Value& current = get(now, field);
+    done = done && mapping::Equal(current, value);
+    untouched = untouched && mapping::Equal(current, get(before, field));
+  }
+  return done ? Seen::kDone : untouched ? Seen::kWrite : Seen::kOvertaken;
+}
+
+// The writes of the jobs whose check said to write (all of them when none was checked),
+// where they came from, and their jobs.
+template <typename Op>
+struct ToWrite {
+  std::vector<Op> ops;
+  std::vector<size_t> slots;
+  std::vector<const Job*> jobs;
+};
+template <typename Op>
+ToWrite<Op> StillToWrite(const std::vector<Seen>& seen, const std::vector<Op>& ops,
+                         const std::vector<Job*>& jobs) {
+  ToWrite<Op> out;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (seen[i] != Seen::kWrite) continue;
+    out.ops.push_back(ops[i]);
+    out.slots.push_back(i);
+    out.jobs.push_back(jobs[i]);
+  }
+  return out;
+}
+
+// A job decided on a version of its target that a later pass has since seen change.
+bool Outdated(const ParsedPayload& p, const std::string& version_now) {
+  return !p.expect.empty() && version_now != p.expect;
+}
+
+std::string Text(const mapping::Fields& fields, const char* name) {
+  auto it = fields.find(name);
+  const auto* s = it == fields.end() ? nullptr : std::get_if<std::string>(&it->second);
+  return s != nullptr ? *s : "";
+}
+
 }  // namespace
+
+Result<void> SyncRunner::MarkAttempts(const std::vector<const Job*>& jobs) {
+  if (jobs.empty()) return Ok();
+  return store_.Transaction([&]() -> Result<void> {
+    for (const Job* job : jobs) {
+      if (auto r = store_.MarkAttempt(job->id, job->idempotency_key); !r.ok()) return r;
+    }
+    return Ok();
+  });
+}
 
 Result<void> SyncRunner::Settle(const Job& job, connectors::Outcome outcome,
                                 const std::string& error, const std::string& body,
@@ -78,13 +150,30 @@ Result<void> SyncRunner::Settle(const Job& job, connectors::Outcome outcome,
   return store_.DeadLetterJob(job, error, body, trace_id, now);
 }
 
-Result<void> SyncRunner::ReadAgainLater(const Job& job) {
+Result<void> SyncRunner::ReadAgainLater(const Job& job, const std::string& found,
+                                        const mapping::Fields* written) {
   auto link = store_.LinkById(job.link_id);
   if (!link.ok()) return link.error();
   if (link->has_value()) {
     Link l = **link;
-    l.ext_version.clear();  // both sides look changed on the next pass
+    auto& side = job.target == Target::kGhl ? l.ghl_id : l.ext_key;
+    if (!side && !found.empty()) {
+      auto other = job.target == Target::kGhl ? store_.LinkByGhlId(name(), found)
+                                              : store_.LinkByExtKey(name(), found);
+      if (!other.ok()) return other.error();
+      if (other->has_value() && (**other).id != l.id) {
+        return store_.DeadLetterJob(
+            job, fmt::format("the record this create made ({}) is linked to another record", found),
+            "", "", NowMs());
+      }
+      side = found;
+    }
+    if (written != nullptr) {
+      for (const auto& [field, value] : *written) l.base[field] = value;
+    }
+    l.ext_version.clear();  // both sides are read again on the next pass (LinksToReread)
     l.ghl_version.clear();
+    l.updated_at = NowMs();
     if (auto r = store_.SaveLink(l); !r.ok()) return r.error();
   }
   auto done = store_.Complete(job.id, job.idempotency_key);
@@ -95,6 +184,7 @@ Result<void> SyncRunner::DispatchGhl(std::vector<Job>& jobs) {
   std::vector<GhlSide::Write> writes;
   std::vector<ParsedPayload> payloads;
   std::vector<Job*> sent;
+  std::vector<Link> links;
   std::vector<std::pair<Job*, std::string>> broken;
   for (Job& job : jobs) {
     ParsedPayload p;
@@ -104,8 +194,9 @@ Result<void> SyncRunner::DispatchGhl(std::vector<Job>& jobs) {
       broken.push_back({&job, "the job's payload or link is unreadable"});
       continue;
     }
-    if (job.op == "map") {
-      // A replayed mapping failure: read both sides again on the next pass.
+    if (job.op == "map" || Outdated(p, (**link).ghl_version)) {
+      // A replayed mapping failure, or a job a later pass has overtaken: read both sides
+      // again on the next pass.
       broken.push_back({&job, ""});
       continue;
     }
@@ -129,8 +220,68 @@ Result<void> SyncRunner::DispatchGhl(std::vector<Job>& jobs) {
     writes.push_back(std::move(w));
     payloads.push_back(std::move(p));
     sent.push_back(&job);
+    links.push_back(std::move(**link));
   }
-  auto answers = ghl_.Apply(writes);
+
+  // Jobs that may have been carried out already: read the record first.
+  std::vector<Seen> seen(sent.size(), Seen::kWrite);
+  std::vector<WriteAnswer> answers(sent.size());
+  std::vector<std::string> found(sent.size());
+  auto check = [&](size_t i, const GhlRecord& record) {
+    seen[i] = Compare(record.fields, payloads[i].canonical,
+                      payloads[i].before ? *payloads[i].before : links[i].base);
+    found[i] = record.id;
+    if (seen[i] == Seen::kDone) {
+      answers[i].outcome = ghl_client::Outcome::kOk;
+      answers[i].id = record.id;
+      answers[i].date_updated = record.date_updated;
+    }
+  };
+  auto unknown = [&](size_t i, const std::string& error) {
+    seen[i] = Seen::kUnknown;
+    answers[i].outcome = ghl_client::Outcome::kRetry;
+    answers[i].error = "reading the record back before writing it again: " + error;
+  };
+  std::map<std::pair<std::string, int>, std::vector<size_t>> fetch;  // (location, lane) -> jobs
+  for (size_t i = 0; i < sent.size(); ++i) {
+    const GhlSide::Write& w = writes[i];
+    if (w.remove || !w.add_tags.empty() || sent[i]->attempts == 0) continue;
+    if (!w.ghl_id.empty()) {
+      fetch[{w.location_id, sent[i]->lane}].push_back(i);
+    } else if (mapping_->spec().object == mapping::GhlObject::kContacts) {
+      // A create: GHL would match the contact by email or phone (creates are upserts).
+      auto match =
+          ghl_.FindContact(w.location_id, Text(w.fields, "email"), Text(w.fields, "phone"), w.lane);
+      if (!match.ok()) {
+        unknown(i, match.error().message);
+      } else if (match->has_value()) {
+        check(i, **match);
+      }
+    }
+  }
+  for (const auto& [where, slots] : fetch) {
+    std::vector<std::string> ids;
+    for (size_t i : slots) ids.push_back(writes[i].ghl_id);
+    auto fetched = ghl_.Fetch(where.first, ids, static_cast<Lane>(where.second));
+    for (size_t k = 0; k < slots.size(); ++k) {
+      switch (fetched[k].state) {
+        case Fetched::State::kFound:
+          check(slots[k], fetched[k].record);
+          break;
+        case Fetched::State::kNotFound:
+          seen[slots[k]] = Seen::kGone;
+          break;
+        case Fetched::State::kFailed:
+          unknown(slots[k], fetched[k].error);
+          break;
+      }
+    }
+  }
+  auto still = StillToWrite(seen, writes, sent);
+  if (auto r = MarkAttempts(still.jobs); !r.ok()) return r.error();
+  auto written = ghl_.Apply(still.ops);
+  for (size_t k = 0; k < still.slots.size(); ++k) answers[still.slots[k]] = std::move(written[k]);
+
   return store_.Transaction([&]() -> Result<void> {
     for (auto& [job, why] : broken) {
       if (why.empty()) {
@@ -143,6 +294,20 @@ Result<void> SyncRunner::DispatchGhl(std::vector<Job>& jobs) {
       const WriteAnswer& a = answers[i];
       const Job& job = *sent[i];
       const ParsedPayload& p = payloads[i];
+      if (seen[i] == Seen::kOvertaken || seen[i] == Seen::kGone) {
+        if (seen[i] == Seen::kOvertaken) {
+          spdlog::info(
+              "sync {}: GHL {} {} changed after this write was decided (a restart or a "
+              "failed attempt came in between); it is not written over: that later change flows "
+              "to the other side",
+              name(), RecordKey(mapping_->spec().object), found[i]);
+        }
+        const bool overtaken = seen[i] == Seen::kOvertaken;
+        if (auto r = ReadAgainLater(job, found[i], overtaken ? &p.canonical : nullptr); !r.ok()) {
+          return r;
+        }
+        continue;
+      }
       auto r = Settle(
           job, FromGhl(a.outcome), a.error, a.body, a.trace_id, [&](Link& l) -> Result<void> {
             if (job.op == "delete") {
@@ -178,11 +343,20 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
   std::vector<ParsedPayload> payloads;
   std::vector<Job*> sent;
   std::vector<Job*> broken;
+  std::vector<Job*> outdated;
   for (Job& job : jobs) {
     ParsedPayload p;
     if (!ParsePayload(job.payload, &p) || job.op == "map") {
       broken.push_back(&job);
       continue;
+    }
+    if (!p.expect.empty()) {
+      auto link = store_.LinkById(job.link_id);
+      if (!link.ok()) return link.error();
+      if (link->has_value() && Outdated(p, (**link).ext_version)) {
+        outdated.push_back(&job);
+        continue;
+      }
     }
     connectors::WriteOp op;
     op.kind = job.op == "delete" ? connectors::WriteOp::Kind::kDelete
@@ -193,11 +367,46 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
     payloads.push_back(std::move(p));
     sent.push_back(&job);
   }
-  std::vector<connectors::WriteResult> results;
-  if (!ops.empty()) results = connector_->Write(ops);
-  results.resize(ops.size(), connectors::WriteResult{connectors::Outcome::kRetry,
-                                                     "the connector answered fewer results"});
+
+  // Jobs that may have been carried out already: read the row first.
+  std::vector<Seen> seen(sent.size(), Seen::kWrite);
+  std::vector<connectors::WriteResult> results(sent.size());
+  std::vector<std::string> found(sent.size());
+  for (size_t i = 0; i < sent.size(); ++i) {
+    if (ops[i].kind == connectors::WriteOp::Kind::kDelete || sent[i]->attempts == 0) continue;
+    auto link = store_.LinkById(sent[i]->link_id);
+    if (!link.ok()) return link.error();
+    if (!link->has_value()) continue;
+    const std::string key = (**link).ext_key.value_or(ops[i].key);
+    if (key.empty()) continue;  // the connector assigns keys: nothing to look up
+    auto row = connector_->Get(key);
+    if (!row.ok()) {
+      seen[i] = Seen::kUnknown;
+      results[i] = {connectors::Outcome::kRetry,
+                    "reading the row back before writing it again: " + row.error().message};
+    } else if (!row->has_value()) {
+      if ((**link).ext_key) seen[i] = Seen::kGone;
+    } else {
+      auto now = mapping_->ToCanonical((**row).fields);
+      const auto& p = payloads[i];
+      seen[i] = now.ok() ? Compare(*now.value, p.canonical, p.before ? *p.before : (**link).base)
+                         : Seen::kOvertaken;
+      found[i] = key;
+      if (seen[i] == Seen::kDone) results[i] = {connectors::Outcome::kOk, "", key, (**row).version};
+    }
+  }
+  auto still = StillToWrite(seen, ops, sent);
+  if (auto r = MarkAttempts(still.jobs); !r.ok()) return r.error();
+  std::vector<connectors::WriteResult> written;
+  if (!still.ops.empty()) written = connector_->Write(still.ops);
+  written.resize(still.ops.size(), connectors::WriteResult{connectors::Outcome::kRetry,
+                                                           "the connector answered fewer results"});
+  for (size_t k = 0; k < still.slots.size(); ++k) results[still.slots[k]] = std::move(written[k]);
+
   return store_.Transaction([&]() -> Result<void> {
+    for (Job* job : outdated) {
+      if (auto r = ReadAgainLater(*job); !r.ok()) return r;
+    }
     for (Job* job : broken) {
       if (job->op == "map") {
         if (auto r = ReadAgainLater(*job); !r.ok()) return r;
@@ -211,6 +420,20 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
       const connectors::WriteResult& w = results[i];
       const Job& job = *sent[i];
       const ParsedPayload& p = payloads[i];
+      if (seen[i] == Seen::kOvertaken || seen[i] == Seen::kGone) {
+        if (seen[i] == Seen::kOvertaken) {
+          spdlog::info(
+              "sync {}: {} row {} changed after this write was decided (a restart or a failed "
+              "attempt came in between); it is not written over: that later change flows to the "
+              "other side",
+              name(), connector_->Describe(), found[i]);
+        }
+        const bool overtaken = seen[i] == Seen::kOvertaken;
+        if (auto r = ReadAgainLater(job, found[i], overtaken ? &p.canonical : nullptr); !r.ok()) {
+          return r;
+        }
+        continue;
+      }
       auto r = Settle(job, w.outcome, w.message, "", "", [&](Link& l) -> Result<void> {
         if (job.op == "delete") {
           l.deleted = true;

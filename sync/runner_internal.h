@@ -47,18 +47,28 @@ struct SyncRunner::Outcome {
 
 namespace runner_internal {
 
+// `expect`: the target's version (Link::ghl_version / ext_version) the job was decided on.
+// When a later pass has seen the target change, the job is out of date: it is not written,
+// the link is read again. `before`: the target's values of the written fields when the job
+// was decided, to tell a target changed since from one that already holds the write
+// (SyncRunner::Dispatch).
 inline std::string Payload(const Fields& canonical, const Fields* external = nullptr,
-                           const std::string& key = "") {
+                           const std::string& key = "", const std::string& expect = "",
+                           const Fields* before = nullptr) {
   std::string out = "{\"canonical\":" + mapping::ToJson(canonical);
   if (external != nullptr) out += ",\"external\":" + mapping::ToJson(*external);
-  out += ",\"key\":" + mapping::ToJson(Value{key}) + "}";
-  return out;
+  out += ",\"key\":" + mapping::ToJson(Value{key});
+  if (!expect.empty()) out += ",\"expect\":" + mapping::ToJson(Value{expect});
+  if (before != nullptr) out += ",\"before\":" + mapping::ToJson(*before);
+  return out + "}";
 }
 
 struct ParsedPayload {
   Fields canonical;
   Fields external;
   std::string key;
+  std::string expect;
+  std::optional<Fields> before;
 };
 
 inline bool ParsePayload(const std::string& json, ParsedPayload* out) {
@@ -74,8 +84,15 @@ inline bool ParsePayload(const std::string& json, ParsedPayload* out) {
     return mapping::FromJson(std::string(b.GetString(), b.GetSize()), fields);
   };
   if (!dump("canonical", &out->canonical) || !dump("external", &out->external)) return false;
+  if (doc.HasMember("before")) {
+    out->before.emplace();
+    if (!dump("before", &*out->before)) return false;
+  }
   if (auto it = doc.FindMember("key"); it != doc.MemberEnd() && it->value.IsString()) {
     out->key = it->value.GetString();
+  }
+  if (auto it = doc.FindMember("expect"); it != doc.MemberEnd() && it->value.IsString()) {
+    out->expect = it->value.GetString();
   }
   return true;
 }

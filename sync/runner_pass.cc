@@ -170,6 +170,19 @@ Result<void> SyncRunner::Collect(std::vector<Item>& items, PassReport& report, b
   ext_cursor = cursor;
   complete = all_complete && !any_rejected;
 
+  // Links whose sides are to be read again (SyncRunner::ReadAgainLater): FillMissing reads
+  // whatever side the poll and the scan did not bring.
+  auto reread = store_.LinksToReread(sync, options_.scan_page);
+  if (!reread.ok()) return reread.error();
+  for (auto& link : reread.value()) {
+    if (by_link.count(link.id) > 0) continue;
+    Item item;
+    item.location = link.location;
+    item.link = std::move(link);
+    by_link[item.link->id] = items.size();
+    items.push_back(std::move(item));
+  }
+
   // A complete scan that did not see a linked key: deleted at the source.
   if (complete) {
     int64_t after = 0;

@@ -261,6 +261,16 @@ Result<int64_t> SyncStore::CountLinks(const std::string& sync) {
   return OneInt(Bound(db_, "SELECT count(*) FROM links WHERE sync = ?1 AND deleted = 0", {sync}));
 }
 
+Result<std::vector<Link>> SyncStore::LinksToReread(const std::string& sync, int limit) {
+  return AllRows(Bound(db_,
+                       fmt::format("SELECT {} FROM links WHERE sync = ?1 AND deleted = 0 AND "
+                                   "ghl_version = '' AND ext_version = '' AND ghl_id IS NOT NULL "
+                                   "AND ext_key IS NOT NULL ORDER BY id LIMIT ?2",
+                                   kLinkColumns),
+                       {sync, int64_t{limit}}),
+                 &ReadLink);
+}
+
 Result<std::vector<SyncStore::PendingCreate>> SyncStore::PendingCreates(const std::string& sync) {
   return AllRows<PendingCreate>(
       Bound(db_,
@@ -354,6 +364,13 @@ Result<std::optional<Job>> SyncStore::PendingJob(int64_t link_id, Target target)
       &ReadJob);
 }
 
+Result<void> SyncStore::MarkAttempt(int64_t job_id, const std::string& idempotency_key) {
+  return RunAll(Bound(db_,
+                      "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1 AND "
+                      "idempotency_key = ?2",
+                      {job_id, idempotency_key}));
+}
+
 // ---- dead-letter queue ----
 
 Result<std::vector<DeadLetter>> SyncStore::DeadLetters(const std::string& sync, int limit) {
@@ -370,13 +387,19 @@ Result<std::optional<DeadLetter>> SyncStore::DeadLetterById(int64_t id) {
       &ReadDeadLetter);
 }
 
-Result<bool> SyncStore::Replay(int64_t id, int64_t now) {
+Result<SyncStore::Replayed> SyncStore::Replay(int64_t id, int64_t now) {
   Result<std::optional<Replayable>> found = FirstRow(
       Bound(db_, fmt::format("SELECT {} FROM dlq WHERE id = ?1", kDeadLetterColumns), {id}),
       &ReadReplayable);
   if (!found) return found.error();
-  if (!*found) return false;
+  if (!*found) return Replayed::kNotFound;
   const DeadLetter& d = (*found)->dead;
+  Result<std::optional<Job>> pending = PendingJob(d.link_id, d.target);
+  if (!pending) return pending.error();
+  if (pending->has_value()) {
+    if (Result<bool> dropped = Drop(id); !dropped) return dropped.error();
+    return Replayed::kSuperseded;
+  }
   Job job{.sync = d.sync,
           .link_id = d.link_id,
           .target = d.target,
@@ -387,7 +410,8 @@ Result<bool> SyncStore::Replay(int64_t id, int64_t now) {
           .next_attempt_at = now,
           .created_at = now};
   if (Result<int64_t> queued = Enqueue(job); !queued) return queued.error();
-  return Drop(id);
+  if (Result<bool> dropped = Drop(id); !dropped) return dropped.error();
+  return Replayed::kQueued;
 }
 
 Result<bool> SyncStore::Drop(int64_t id) {

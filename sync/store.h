@@ -96,6 +96,9 @@ class SyncStore {
   // Every live (not deleted) link of a sync, ordered by id; `after_id` pages.
   Result<std::vector<Link>> Links(const std::string& sync, int64_t after_id, int limit);
   Result<int64_t> CountLinks(const std::string& sync);
+  // Live links of a sync paired on both sides whose versions were both cleared (the
+  // engine could not tell what a side holds): the next pass reads both sides again.
+  Result<std::vector<Link>> LinksToReread(const std::string& sync, int limit);
 
   // Creates not finished yet: live links whose GHL id (target ghl) or external key (target
   // external) is still unset while a job for that side is pending. A record that appears
@@ -130,12 +133,18 @@ class SyncStore {
                              int64_t now);
   Result<int64_t> OutboxDepth(const std::string& sync = "");  // "" = all syncs
   Result<std::optional<Job>> PendingJob(int64_t link_id, Target target);
+  // Counts an attempt of a job that still carries `idempotency_key`, before its write is
+  // sent: after a crash, a job with attempts > 0 may have been carried out already.
+  Result<void> MarkAttempt(int64_t job_id, const std::string& idempotency_key);
 
   // ---- dead-letter queue ----
   Result<std::vector<DeadLetter>> DeadLetters(const std::string& sync, int limit);  // "" = all
   Result<std::optional<DeadLetter>> DeadLetterById(int64_t id);
   // Puts the entry back into the outbox (as Enqueue does, due at `now`) and removes it.
-  Result<bool> Replay(int64_t id, int64_t now);
+  // When a newer write of the same record to the same side is already waiting, that one
+  // stands (it was decided later, from fresher values) and the entry is only removed.
+  enum class Replayed { kNotFound, kQueued, kSuperseded };
+  Result<Replayed> Replay(int64_t id, int64_t now);
   Result<bool> Drop(int64_t id);
   Result<int64_t> DeadLetterCount(const std::string& sync = "");
 

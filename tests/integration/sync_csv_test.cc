@@ -2,6 +2,8 @@
 // real daemon, real webhooks (signed, delayed, reordered by the emulator), a real file.
 #include <gtest/gtest.h>
 
+#include "state/sqlite.h"
+#include "sync/store.h"
 #include "tests/support/sync_harness.h"
 
 namespace ghl {
@@ -37,6 +39,16 @@ const CsvRow* RowByEmail(const std::map<std::string, CsvRow>& csv, const std::st
     if (row.count("email") && row.at("email") == email) return &row;
   }
   return nullptr;
+}
+
+// The CSV file with `rows` (as SyncHarness::Csv reads them), in the harness's columns.
+std::string CsvText(const std::map<std::string, CsvRow>& rows) {
+  std::string text = kHeader;
+  for (const auto& [key, row] : rows) {
+    text += key + "," + row.at("first_name") + "," + row.at("last_name") + "," + row.at("email") +
+            "," + row.at("tags") + "\n";
+  }
+  return text;
 }
 
 class SyncCsvTest : public ::testing::Test {
@@ -146,6 +158,86 @@ TEST_F(SyncCsvTest, StaleDelayedWebhookOfOwnWriteDoesNotRevertTheLaterValue) {
   std::this_thread::sleep_for(6s);
   EXPECT_EQ(h_.Csv()["c-1"]["last_name"], "Three") << d->Log();
   EXPECT_EQ(ByEmail(h_.Ghl(), "dan@example.com")["lastName"], "Three");
+}
+
+// A crash after a write reached its target but before it was recorded leaves the job in the
+// outbox. When a person edits that record afterwards, the restarted daemon must not write the
+// job over the edit: the later edit wins, on both sides, in both directions.
+TEST_F(SyncCsvTest, AWriteRepeatedAfterACrashDoesNotOverwriteALaterEdit) {
+  const std::string eve =
+      h_.CreateContact(R"("firstName":"Eve","lastName":"Before","email":"eve@example.com")");
+  h_.WriteConfig();
+  h_.WriteCsv(kHeader + "c-1,Carl,Before,carl@example.com,\n");
+  auto d = h_.StartDaemon();
+  std::string carl;
+  ASSERT_TRUE(SyncHarness::Eventually([&] {
+    return h_.Csv().size() == 2 && !ByEmail(h_.Ghl(), "carl@example.com", &carl).empty();
+  })) << d->Log();
+  d->Signal(SIGTERM);
+  ASSERT_TRUE(d->Wait(20s).has_value());
+  h_.SetWebhookUrl(false);
+
+  // What the daemon decided just before the crash: Eve's GHL change (lastName Middle) for
+  // the CSV, Carl's CSV change (firstName Mid) for GHL. Both written, neither recorded.
+  h_.UpdateContact(eve, R"("lastName":"Middle")");
+  {
+    auto db = state::sqlite::Db::Open(h_.StatePath(), 5s);
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    sync::SyncStore store(**db);
+    auto eve_link = store.LinkByGhlId("contacts", eve);
+    auto carl_link = store.LinkByGhlId("contacts", carl);
+    ASSERT_TRUE(eve_link.ok() && eve_link->has_value() && carl_link.ok() && carl_link->has_value());
+    sync::Job job;
+    job.sync = "contacts";
+    job.op = "upsert";
+    job.created_at = 1;
+    job.link_id = (**eve_link).id;
+    job.target = sync::Target::kExternal;
+    // As the daemon writes them: what to write, and the target's version and values it was
+    // decided on.
+    job.payload =
+        R"({"canonical":{"lastName":"Middle"},"external":{"last_name":"Middle"},"key":")" + eve +
+        R"(","expect":")" + (**eve_link).ext_version + R"(","before":{"lastName":"Before"}})";
+    job.idempotency_key = "decided-before-the-crash-1";
+    auto id = store.Enqueue(job);
+    ASSERT_TRUE(id.ok());
+    ASSERT_TRUE(store.MarkAttempt(*id, job.idempotency_key).ok());  // sent, then the crash
+    job.link_id = (**carl_link).id;
+    job.target = sync::Target::kGhl;
+    job.payload = R"({"canonical":{"firstName":"Mid"},"key":"","expect":")" +
+                  (**carl_link).ghl_version + R"(","before":{"firstName":"Carl"}})";
+    job.idempotency_key = "decided-before-the-crash-2";
+    id = store.Enqueue(job);
+    ASSERT_TRUE(id.ok());
+    ASSERT_TRUE(store.MarkAttempt(*id, job.idempotency_key).ok());
+  }
+  auto rows = h_.Csv();
+  ASSERT_EQ(rows.count(eve), 1u) << "Eve's row is keyed by her GHL id";
+  rows[eve]["last_name"] = "Middle";
+  rows["c-1"]["first_name"] = "Mid";
+  h_.WriteCsv(CsvText(rows));
+  h_.UpdateContact(carl, R"("firstName":"Mid")");
+  // Then people edit both records, each on the side the write went to.
+  rows[eve]["last_name"] = "After";
+  h_.WriteCsv(CsvText(rows));
+  h_.UpdateContact(carl, R"("firstName":"Late")");
+  h_.SetWebhookUrl(true);
+
+  d = h_.StartDaemon();
+  auto settled = [&] {
+    const auto ghl = h_.Ghl();
+    const auto csv = h_.Csv();
+    return ByEmail(ghl, "eve@example.com")["lastName"] == "After" &&
+           csv.at(eve).at("last_name") == "After" &&
+           ByEmail(ghl, "carl@example.com")["firstName"] == "Late" &&
+           csv.at("c-1").at("first_name") == "Late";
+  };
+  ASSERT_TRUE(SyncHarness::Eventually(settled)) << d->Log();
+  EXPECT_TRUE(d->WaitForLog("changed after this write was decided", 1s)) << d->Log();
+  std::this_thread::sleep_for(3s);  // three more passes: nothing moves back
+  EXPECT_TRUE(settled()) << d->Log();
+  auto [code, dlq] = h_.Cli({"dlq", "list"});
+  EXPECT_NE(dlq.find("empty"), std::string::npos) << dlq;
 }
 
 TEST_F(SyncCsvTest, ConflictingEditsAreSettledByPolicyAndRecorded) {

@@ -18,7 +18,9 @@ class TempDir {
     if (mkdtemp(tmpl.data()) == nullptr) std::abort();
     path_ = tmpl;
   }
+  // GHL_KEEP_TEST_DIRS=1 keeps the directories (state file, logs, data) for a post-mortem.
   ~TempDir() {
+    if (std::getenv("GHL_KEEP_TEST_DIRS") != nullptr) return;  // NOLINT(concurrency-mt-unsafe)
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }

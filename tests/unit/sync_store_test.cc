@@ -2,6 +2,7 @@
 // keys, the dead-letter queue, cursors, conflicts, and one transaction around all of them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -173,6 +174,41 @@ TEST_F(SyncStoreTest, LinksPageByIdAndSkipTombstones) {
   EXPECT_EQ(sync_->CountLinks("deals").value(), 1);
 }
 
+TEST_F(SyncStoreTest, LinksToRereadArePairedLiveLinksWithBothVersionsCleared) {
+  auto with = [](Link link, std::string ghl_version, std::string ext_version) {
+    link.ghl_version = std::move(ghl_version);
+    link.ext_version = std::move(ext_version);
+    return link;
+  };
+  const int64_t reread = MustSave(with(NewLink("contacts", "g1", "e1"), "", ""));
+  MustSave(with(NewLink("contacts", "g2", "e2"), "2026-01-01T00:00:00.000Z", ""));
+  MustSave(with(NewLink("contacts", "g3", "e3"), "", "v3"));
+  MustSave(with(NewLink("contacts", "g4", std::nullopt), "", ""));  // a create on its way
+  Link gone = with(NewLink("contacts", "g5", "e5"), "", "");
+  gone.deleted = true;
+  MustSave(gone);
+  MustSave(with(NewLink("deals", "g1", "e1"), "", ""));
+  const int64_t second = MustSave(with(NewLink("contacts", "g6", "e6"), "", ""));
+
+  auto links = sync_->LinksToReread("contacts", 10).value();
+  ASSERT_EQ(links.size(), 2u);
+  EXPECT_EQ(links[0].id, reread);
+  EXPECT_EQ(links[1].id, second);
+  ASSERT_EQ(sync_->LinksToReread("contacts", 1).value().size(), 1u);
+}
+
+TEST_F(SyncStoreTest, MarkAttemptCountsOnlyTheJobWithThatKey) {
+  const int64_t id = MustEnqueue(NewJob(1, Target::kGhl, "k1", 100));
+  ASSERT_TRUE(sync_->MarkAttempt(id, "k1").ok());
+  EXPECT_EQ(MustPending(1, Target::kGhl).attempts, 1);
+  ASSERT_TRUE(sync_->MarkAttempt(id, "k1").ok());
+  EXPECT_EQ(MustPending(1, Target::kGhl).attempts, 2);
+  MustEnqueue(NewJob(1, Target::kGhl, "k2", 100));
+  EXPECT_EQ(MustPending(1, Target::kGhl).attempts, 0) << "a new decision has not been tried";
+  ASSERT_TRUE(sync_->MarkAttempt(id, "k1").ok()) << "a replaced job: nothing to count";
+  EXPECT_EQ(MustPending(1, Target::kGhl).attempts, 0);
+}
+
 TEST_F(SyncStoreTest, UnreadableBaseSnapshotIsReported) {
   const int64_t id = MustSave(NewLink("contacts", "g1", std::nullopt));
   ASSERT_TRUE(state_->db().Exec("UPDATE links SET base_json = 'not json'"));
@@ -284,8 +320,8 @@ TEST_F(SyncStoreTest, DeadLetterReplayAndDropRoundTrip) {
   EXPECT_EQ(dead.failed_at, 777);
   EXPECT_EQ(sync_->DeadLetterById(dead.id).value()->error, "HTTP 422");
 
-  EXPECT_TRUE(sync_->Replay(dead.id, 900).value());
-  EXPECT_FALSE(sync_->Replay(dead.id, 900).value()) << "replayed once";
+  EXPECT_EQ(sync_->Replay(dead.id, 900).value(), SyncStore::Replayed::kQueued);
+  EXPECT_EQ(sync_->Replay(dead.id, 900).value(), SyncStore::Replayed::kNotFound) << "replayed once";
   EXPECT_EQ(sync_->DeadLetterCount().value(), 0);
   const Job replayed = MustPending(5, Target::kExternal);
   EXPECT_EQ(replayed.payload, job.payload);
@@ -312,11 +348,13 @@ TEST_F(SyncStoreTest, DeadLetteringAReplacedJobKeepsTheNewerDecision) {
   EXPECT_EQ(sync_->DeadLetters("", 1).value().at(0).idempotency_key, "k1");
   EXPECT_EQ(MustPending(5, Target::kGhl).idempotency_key, "k2");
 
-  // Replaying coalesces with the pending job, as Enqueue does.
+  // Replaying does not put the older decision over the newer one: it is only removed.
   const int64_t dead = sync_->DeadLetters("", 1).value().at(0).id;
-  EXPECT_TRUE(sync_->Replay(dead, 600).value());
+  EXPECT_EQ(sync_->Replay(dead, 600).value(), SyncStore::Replayed::kSuperseded);
   EXPECT_EQ(sync_->OutboxDepth().value(), 1);
-  EXPECT_EQ(MustPending(5, Target::kGhl).idempotency_key, "k1");
+  EXPECT_EQ(MustPending(5, Target::kGhl).idempotency_key, "k2");
+  EXPECT_EQ(sync_->DeadLetterCount().value(), 0);
+  EXPECT_EQ(sync_->Replay(dead, 600).value(), SyncStore::Replayed::kNotFound);
 }
 
 TEST_F(SyncStoreTest, DeadLettersListInOrderUpToTheLimit) {
