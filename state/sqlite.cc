@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <climits>
+#include <thread>
 #include <utility>
 
 namespace ghl::state::sqlite {
@@ -100,8 +101,22 @@ Result<std::unique_ptr<Db>> Db::Open(const std::filesystem::path& path,
     return error;
   }
   sqlite3_extended_result_codes(handle, 1);
-  sqlite3_busy_timeout(handle, static_cast<int>(busy_timeout.count()));
-  return std::unique_ptr<Db>(new Db(path, handle));
+  std::unique_ptr<Db> db(new Db(path, handle, busy_timeout));
+  sqlite3_busy_handler(handle, &Db::OnBusy, db.get());
+  return db;
+}
+
+// SQLite's own busy handler (sqlite3_busy_timeout) sleeps in growing steps of up to 100 ms
+// while another connection holds the write lock; the webhook writer and the sync engine
+// share the state file, so those steps showed up as webhook latency. This handler looks
+// again every half millisecond until the timeout.
+int Db::OnBusy(void* self, int count) {
+  auto* db = static_cast<Db*>(self);
+  const auto now = std::chrono::steady_clock::now();
+  if (count == 0) db->busy_since_ = now;
+  if (now - db->busy_since_ >= db->busy_timeout_) return 0;
+  std::this_thread::sleep_for(std::chrono::microseconds(500));
+  return 1;
 }
 
 Db::~Db() {

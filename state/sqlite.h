@@ -109,7 +109,9 @@ class Db {
 
  private:
   friend class Statement;
-  Db(std::filesystem::path path, sqlite3* handle) : path_(std::move(path)), handle_(handle) {}
+  Db(std::filesystem::path path, sqlite3* handle, std::chrono::milliseconds busy_timeout)
+      : path_(std::move(path)), handle_(handle), busy_timeout_(busy_timeout) {}
+  static int OnBusy(void* self, int count);
   Result<void> CheckOpen() const;
   void Rollback();
   // Prepares `sql` and steps to its first row; an error when there is none.
@@ -117,6 +119,8 @@ class Db {
 
   std::filesystem::path path_;
   sqlite3* handle_;  // null once closed
+  std::chrono::milliseconds busy_timeout_;
+  std::chrono::steady_clock::time_point busy_since_;
 };
 
 }  // namespace ghl::state::sqlite

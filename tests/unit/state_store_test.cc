@@ -16,6 +16,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.h"
@@ -146,12 +147,44 @@ TEST_F(StateStoreTest, UsesWalAndConfiguresTheConnection) {
   EXPECT_EQ(db.QueryText("PRAGMA journal_mode").value(), "wal");
   EXPECT_EQ(db.QueryInt64("PRAGMA synchronous").value(), 2);  // FULL
   EXPECT_EQ(db.QueryInt64("PRAGMA foreign_keys").value(), 1);
-  EXPECT_EQ(db.QueryInt64("PRAGMA busy_timeout").value(), 1234);
 
   // WAL is a property of the file, not just of this connection.
   auto other = sqlite::Db::Open(path, 1s);
   ASSERT_TRUE(other) << other.error().message;
   EXPECT_EQ((*other)->QueryText("PRAGMA journal_mode").value(), "wal");
+}
+
+// A connection waits for another's write lock up to its busy timeout, and gets it as soon
+// as it is free (not after SQLite's default sleeps of up to 100 ms), then gives up with
+// "database is locked".
+TEST_F(StateStoreTest, BusyConnectionWaitsForTheLockUpToItsTimeout) {
+  const fs::path path = dir_ / "state.db";
+  auto store = MustOpen(Options(path));
+  ASSERT_NE(store, nullptr);
+  auto waiter = sqlite::Db::Open(path, 300ms);
+  ASSERT_TRUE(waiter) << waiter.error().message;
+
+  ASSERT_TRUE(store->db().Exec("BEGIN IMMEDIATE"));
+  auto started = std::chrono::steady_clock::now();
+  auto locked = (*waiter)->Exec("BEGIN IMMEDIATE");
+  const auto waited = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(locked);
+  EXPECT_NE(locked.error().message.find("database is locked"), std::string::npos)
+      << locked.error().message;
+  EXPECT_GE(waited, 300ms);
+
+  std::thread holder([&] {
+    std::this_thread::sleep_for(50ms);
+    ASSERT_TRUE(store->db().Exec("COMMIT"));
+  });
+  started = std::chrono::steady_clock::now();
+  auto got = (*waiter)->Exec("BEGIN IMMEDIATE");
+  const auto took = std::chrono::steady_clock::now() - started;
+  holder.join();
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_GE(took, 40ms);
+  EXPECT_LT(took, 290ms) << "it got the lock before its timeout";
+  ASSERT_TRUE((*waiter)->Exec("COMMIT"));
 }
 
 TEST_F(StateStoreTest, FreshOpenAppliesBuiltinMigrationsAndLogsThem) {
