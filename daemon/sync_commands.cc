@@ -6,6 +6,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "config/config.h"
@@ -14,6 +15,7 @@
 #include "state/rate_budget.h"
 #include "state/sqlite_state_store.h"
 #include "sync/engine.h"
+#include "sync/progress.h"
 #include "sync/store.h"
 
 namespace ghl::daemon {
@@ -228,6 +230,13 @@ int Status(const SyncCommands& c, const config::Config& config) {
     }
     bool backfilled = true;
     for (const auto& [loc, value] : ghl_cursors) backfilled = backfilled && !value.empty();
+    // The running engine's pace (sync/engine.h kProgressCursor), if it is recent.
+    double rate = 0, eta = -1;
+    int64_t at = 0;
+    if (auto p = s.Cursor(m.name, sync::kProgressCursor); p.ok() && p->has_value()) {
+      std::istringstream in(**p);
+      if (!(in >> rate >> eta >> at) || now_ms - at > 120'000) rate = 0, eta = -1, at = 0;
+    }
     w.StartObject();
     w.Key("name");
     w.String(m.name.c_str());
@@ -239,6 +248,10 @@ int Status(const SyncCommands& c, const config::Config& config) {
     w.Int64(d);
     w.Key("backfill_done");
     w.Bool(backfilled && o == 0);
+    w.Key("write_rate");
+    w.Double(rate);
+    w.Key("eta_seconds");
+    w.Double(eta);
     w.Key("ghl_cursors");
     w.StartObject();
     for (const auto& [loc, value] : ghl_cursors) {
@@ -256,6 +269,10 @@ int Status(const SyncCommands& c, const config::Config& config) {
                     l + o > 0 ? 100.0 * static_cast<double>(l) / static_cast<double>(l + o) : 100.0,
                     l)
               : "in step";
+      if (o > 0 && at > 0) {
+        progress += fmt::format(", {:.1f} written/s", rate);
+        if (eta >= 0) progress += ", about " + sync::Duration(eta) + " left";
+      }
       std::cout << fmt::format("  {:<20} {:>8} linked  {:>6} in outbox  {:>5} dead letters  {}\n",
                                m.name, l, o, d, progress);
     }

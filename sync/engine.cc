@@ -10,6 +10,7 @@
 #include "connectors/registry.h"
 #include "state/inbox.h"
 #include "state/sqlite.h"
+#include "sync/progress.h"
 #include "sync/store.h"
 
 namespace ghl::sync {
@@ -142,7 +143,16 @@ struct Engine::Metrics {
         links(prometheus::BuildGauge()
                   .Name("ghl_syncd_links")
                   .Help("Linked record pairs")
-                  .Register(*r)) {}
+                  .Register(*r)),
+        write_rate(prometheus::BuildGauge()
+                       .Name("ghl_syncd_write_rate")
+                       .Help("Writes completed per second over the last minute")
+                       .Register(*r)),
+        eta(prometheus::BuildGauge()
+                .Name("ghl_syncd_outbox_eta_seconds")
+                .Help("When the writes waiting now will be done at the last minute's pace "
+                      "(-1: no pace yet)")
+                .Register(*r)) {}
   prometheus::Family<prometheus::Counter>& synced;
   prometheus::Family<prometheus::Counter>& conflicts;
   prometheus::Family<prometheus::Counter>& echoes;
@@ -154,6 +164,8 @@ struct Engine::Metrics {
   prometheus::Family<prometheus::Gauge>& outbox;
   prometheus::Family<prometheus::Gauge>& dlq;
   prometheus::Family<prometheus::Gauge>& links;
+  prometheus::Family<prometheus::Gauge>& write_rate;
+  prometheus::Family<prometheus::Gauge>& eta;
 };
 
 struct Engine::Worker {
@@ -162,6 +174,12 @@ struct Engine::Worker {
   std::unique_ptr<state::InboxStore> inbox;
   std::vector<std::unique_ptr<SyncRunner>> runners;
   std::vector<int64_t> next_pass;
+  // Per runner: writes completed (bumped by its `synced` counter), their pace, and when
+  // progress was last logged and saved for `ghl-syncd status`.
+  std::vector<std::shared_ptr<int64_t>> written;
+  std::vector<Progress> progress;
+  std::vector<int64_t> progress_logged;
+  std::vector<int64_t> progress_saved;
 };
 
 Engine::Engine(const Clock& clock, GhlGateway& gateway, prometheus::Registry* registry,
@@ -228,6 +246,10 @@ void Engine::Run() {
       if (replacement_) {
         w_->runners.clear();
         w_->next_pass.clear();
+        w_->written.clear();
+        w_->progress.clear();
+        w_->progress_logged.clear();
+        w_->progress_saved.clear();
         for (auto& s : *replacement_) {
           const std::string sync = s.mapping->spec().name;
           spdlog::info("sync {}: GHL {} of {} location(s) <-> {} ({})", sync,
@@ -238,12 +260,17 @@ void Engine::Run() {
                          health.error().message);
           }
           RunnerCounters counters;
-          if (metrics_) {
-            auto* m = metrics_.get();
-            counters.synced = [m, sync](const char* direction, const char* action) {
+          auto written = std::make_shared<int64_t>(0);
+          counters.synced = [m = metrics_.get(), sync, written](const char* direction,
+                                                                const char* action) {
+            ++*written;
+            if (m != nullptr) {
               m->synced.Add({{"sync", sync}, {"direction", direction}, {"action", action}})
                   .Increment();
-            };
+            }
+          };
+          if (metrics_) {
+            auto* m = metrics_.get();
             counters.conflict = [m, sync] { m->conflicts.Add({{"sync", sync}}).Increment(); };
             counters.echo = [m, sync] { m->echoes.Add({{"sync", sync}}).Increment(); };
             counters.poll_only = [m, sync] { m->poll_only.Add({{"sync", sync}}).Increment(); };
@@ -254,6 +281,10 @@ void Engine::Run() {
               std::move(s.mapping), std::move(s.connector), gateway_, std::move(s.locations),
               *w_->store, clock_, options_.runner, std::move(counters)));
           w_->next_pass.push_back(0);
+          w_->written.push_back(std::move(written));
+          w_->progress.emplace_back();
+          w_->progress_logged.push_back(0);
+          w_->progress_saved.push_back(0);
         }
         replacement_.reset();
         std::lock_guard status_lock(status_mu_);
@@ -274,18 +305,33 @@ void Engine::ProcessInbox() {
     spdlog::warn("webhook inbox: {}; trying again shortly", pending.error().message);
     return;
   }
+  auto count = [&](const char* outcome, double n = 1) {
+    if (metrics_) metrics_->inbox.Add({{"outcome", outcome}}).Increment(n);
+  };
+  // Rows with nothing to sync are settled together, in one transaction per page: the
+  // webhook writer shares the state file's write lock.
+  std::vector<std::pair<int64_t, std::string>> skipped;
+  auto settle_skipped = [&] {
+    if (skipped.empty()) return;
+    const int64_t now = UnixMs(clock_);
+    auto r = w_->store->Transaction([&]() -> Result<void> {
+      for (const auto& [id, note] : skipped) {
+        if (auto m = w_->inbox->MarkSkipped(id, note, now); !m.ok()) return m;
+      }
+      return Ok();
+    });
+    if (!r.ok()) {
+      spdlog::warn("webhook inbox: marking {} row(s) skipped: {}; tried again shortly",
+                   skipped.size(), r.error().message);
+    } else {
+      count("skipped", static_cast<double>(skipped.size()));
+    }
+    skipped.clear();
+  };
   for (const auto& row : pending.value()) {
     const int64_t now = UnixMs(clock_);
-    auto count = [&](const char* outcome) {
-      if (metrics_) metrics_->inbox.Add({{"outcome", outcome}}).Increment();
-    };
     auto event = ghl_client::ParseWebhookEvent(row.body);
-    auto skip = [&](const std::string& note) {
-      auto r = w_->store->Transaction(
-          [&]() -> Result<void> { return w_->inbox->MarkSkipped(row.id, note, now); });
-      if (!r.ok()) spdlog::warn("webhook inbox row {}: {}", row.id, r.error().message);
-      count("skipped");
-    };
+    auto skip = [&](std::string note) { skipped.emplace_back(row.id, std::move(note)); };
     if (!event.ok()) {
       skip("unreadable: " + event.error().message);
       continue;
@@ -334,6 +380,7 @@ void Engine::ProcessInbox() {
     count(failed ? "retry" : "done");
     if (failed) break;  // keep order: later events of the same record wait for this one
   }
+  settle_skipped();
 }
 
 void Engine::Dispatch(int rounds) {
@@ -398,10 +445,41 @@ void Engine::Round() {
     if (outbox.ok()) st.outbox = outbox.value();
     if (dlq.ok()) st.dead_letters = dlq.value();
     if (links.ok()) st.links = links.value();
+    ReportProgress(i, st);
     if (metrics_) {
       metrics_->outbox.Add({{"sync", runner.name()}}).Set(static_cast<double>(st.outbox));
       metrics_->dlq.Add({{"sync", runner.name()}}).Set(static_cast<double>(st.dead_letters));
       metrics_->links.Add({{"sync", runner.name()}}).Set(static_cast<double>(st.links));
+    }
+  }
+}
+
+void Engine::ReportProgress(size_t i, SyncStatus& st) {
+  const int64_t now = UnixMs(clock_);
+  Progress& progress = w_->progress[i];
+  progress.Add(now, *w_->written[i]);
+  const auto rate = progress.Rate();
+  const auto eta = progress.EtaSeconds(st.outbox);
+  st.write_rate = rate.value_or(0);
+  st.eta_seconds = eta.value_or(-1);
+  const std::string& name = w_->runners[i]->name();
+  if (metrics_) {
+    metrics_->write_rate.Add({{"sync", name}}).Set(st.write_rate);
+    metrics_->eta.Add({{"sync", name}}).Set(st.eta_seconds);
+  }
+  if (st.outbox > 0 && now - w_->progress_logged[i] >= options_.progress_log_interval_ms) {
+    w_->progress_logged[i] = now;
+    spdlog::info(
+        "sync {}: {} write(s) waiting, {} linked; {:.1f} written/s over the last "
+        "minute{}",
+        name, st.outbox, st.links, st.write_rate, eta ? ", about " + Duration(*eta) + " left" : "");
+  }
+  // For `ghl-syncd status`, another process: saved with the state, a few times a minute.
+  if (now - w_->progress_saved[i] >= 5'000) {
+    w_->progress_saved[i] = now;
+    const std::string value = fmt::format("{:.3f} {:.0f} {}", st.write_rate, st.eta_seconds, now);
+    if (auto r = w_->store->SetCursor(name, kProgressCursor, value, now); !r.ok()) {
+      spdlog::debug("sync {}: saving progress: {}", name, r.error().message);
     }
   }
 }

@@ -53,6 +53,7 @@ struct EngineOptions {
   std::chrono::milliseconds busy_timeout{5000};
   std::chrono::milliseconds idle_wait{200};
   int inbox_batch = 200;
+  int64_t progress_log_interval_ms = 30'000;  // while writes are waiting
   RunnerOptions runner;
 };
 
@@ -64,7 +65,13 @@ struct SyncStatus {
   int64_t passes = 0;
   std::string last_error;  // "" after a good pass
   PassReport last;
+  double write_rate = 0;    // writes completed per second over the last minute
+  double eta_seconds = -1;  // until the outbox is empty at that pace; -1: no pace yet
 };
+
+// The cursor row (sync, "progress") where the engine leaves "<rate> <eta_s> <at_ms>" for
+// `ghl-syncd status`.
+inline constexpr const char* kProgressCursor = "progress";
 
 class Engine {
  public:
@@ -88,6 +95,7 @@ class Engine {
   void Round();
   void Dispatch(int rounds);
   void ProcessInbox();
+  void ReportProgress(size_t runner, SyncStatus& status);
   struct Metrics;
 
   const Clock& clock_;
