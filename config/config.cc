@@ -203,10 +203,14 @@ const Table<WebhooksConfig>& WebhooksTable() {
                            "keep-alive connection is closed after it (slow clients)."),
           fields::Duration("timestamp_window", &W::timestamp_window, milliseconds(1000),
                            milliseconds(86'400'000),
-                           "A webhook whose `timestamp` is older or further ahead than this is "
-                           "refused (replay protection). GHL re-sends a 429-answered webhook "
-                           "up to 10 minutes apart; if its retries keep the first timestamp, "
-                           "widen this to keep them (inferred, FACTS.md §8.4)."),
+                           "A webhook whose `timestamp` is further ahead of this machine's "
+                           "clock than this is refused (clock skew)."),
+          fields::Duration("max_age", &W::max_age, milliseconds(1000), milliseconds(86'400'000),
+                           "A webhook whose `timestamp` is older than this is refused (replay "
+                           "protection, with the webhookIds kept for `retention`). GHL re-sends "
+                           "a webhook answered 429 with the same payload up to six times, about "
+                           "10 minutes apart (~1 h 10 min, FACTS.md §8.4): the default keeps "
+                           "every retry of the back-pressure answer."),
           fields::Bool("builtin_keys", &W::builtin_keys,
                        "Trust GHL's published public keys (Ed25519 and RSA). Turn off to trust "
                        "only the keys listed here."),
@@ -241,11 +245,11 @@ const Table<WebhooksConfig>& WebhooksTable() {
           ctx.Error(node["path"],
                     "expected a URL path such as /webhooks/ghl, got '" + w.path + "'");
         }
-        if (w.retention <= w.timestamp_window) {
+        if (w.retention <= std::max(w.timestamp_window, w.max_age)) {
           auto scope = ctx.Enter(".retention");
           ctx.Error(node["retention"] ? node["retention"] : node,
-                    "must be longer than timestamp_window, or a replayed webhook could be "
-                    "accepted again once its id is forgotten");
+                    "must be longer than max_age and timestamp_window, or a replayed webhook "
+                    "could be accepted again once its id is forgotten");
         }
         for (auto& file : w.public_key_files) file = ctx.Resolve(file).string();
       });

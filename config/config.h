@@ -94,7 +94,8 @@ struct WebhooksConfig {
   std::string path = "/webhooks/ghl";
   int64_t max_body_bytes = 1 << 20;
   std::chrono::milliseconds read_timeout = 10s;
-  std::chrono::milliseconds timestamp_window = 5min;
+  std::chrono::milliseconds timestamp_window = 5min;  // ahead of now (clock skew)
+  std::chrono::milliseconds max_age = 75min;          // behind now (GHL's 429 retries)
   bool builtin_keys = true;
   std::vector<std::string> public_keys;       // PEM or base64 SPKI
   std::vector<std::string> public_key_files;  // resolved against the config file's directory

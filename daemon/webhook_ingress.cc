@@ -147,7 +147,7 @@ void WebhookIngress::Shared::Handle(Request&& req, std::shared_ptr<Responder> re
                   "expected a JSON object with a timestamp\n");
   }
   const int64_t skew = UnixMs(clock.Now()) - *event->timestamp_ms;
-  if (std::abs(skew) > options.timestamp_window.count()) {
+  if (skew > options.max_age.count() || -skew > options.timestamp_window.count()) {
     metrics.rejected_stale.Increment();
     spdlog::debug("webhooks: timestamp {} is {} ms away from now", event->timestamp, skew);
     return Answer(req, *responder, http::status::unauthorized, "timestamp outside the window\n");
@@ -235,6 +235,7 @@ Result<WebhookIngressOptions> WebhookOptionsFromConfig(const config::WebhooksCon
   o.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
   o.read_timeout = config.read_timeout;
   o.timestamp_window = config.timestamp_window;
+  o.max_age = config.max_age;
   o.max_backlog = config.max_backlog;
   o.verifier = std::move(verifier).value();
   o.writer.open = [state_path] {

@@ -4,10 +4,9 @@
 // A request goes through, in this order (first failure answers):
 //   404 another path · 405 another method · 413 a body over max_body_bytes (not read) ·
 //   401 no valid signature (webhook_verify.h) · 400 not a JSON object, or no timestamp ·
-//   401 timestamp outside ± timestamp_window · 429 backlog at max_backlog, stopping, or
-//   the inbox could not commit (lock, disk full, I/O error) ·
-//   200 once the webhook is committed, or when its webhookId was seen before (not stored
-//   twice).
+//   401 timestamp older than max_age or ahead by more than timestamp_window · 429 backlog at
+//   max_backlog, stopping, or the inbox could not commit (lock, disk full, I/O error) · 200 once
+//   the webhook is committed, or when its webhookId was seen before (not stored twice).
 // Never a 5xx: GHL retries only after 429 and drops the event on anything else
 // (FACTS.md §8.4). Nothing is stored for a refused request.
 //
@@ -41,7 +40,8 @@ struct WebhookIngressOptions {
   std::string path = "/webhooks/ghl";
   size_t max_body_bytes = 1 << 20;
   std::chrono::milliseconds read_timeout = std::chrono::seconds(10);
-  std::chrono::milliseconds timestamp_window = std::chrono::minutes(5);
+  std::chrono::milliseconds timestamp_window = std::chrono::minutes(5);  // ahead of now
+  std::chrono::milliseconds max_age = std::chrono::minutes(75);          // behind now
   int64_t max_backlog = 100'000;
   std::shared_ptr<const ghl_client::WebhookVerifier> verifier;  // required
   InboxWriter::Options writer;  // writer.clock is set to Start's clock
