@@ -7,6 +7,7 @@
 #include "connectors/registry.h"
 #include "daemon/app.h"
 #include "daemon/auth_command.h"
+#include "daemon/ghl_check.h"
 #include "daemon/sync_commands.h"
 #include "daemon/version.h"
 #include "mapping/mapping.h"
@@ -80,6 +81,14 @@ int main(int argc, char** argv) {
     for (const auto& d : errors) std::cerr << d.ToString() << "\n";
     if (!errors.empty()) {
       std::cerr << errors.size() << " problem(s) found in the mappings or connectors.\n";
+      return 1;
+    }
+    std::vector<std::string> notes;
+    ghl::daemon::CheckCustomFieldKeys(*config, syncs, errors, notes);
+    for (const auto& d : errors) std::cerr << d.ToString() << "\n";
+    for (const auto& n : notes) std::cerr << "note: " << n << "\n";
+    if (!errors.empty()) {
+      std::cerr << errors.size() << " problem(s) found in the mappings against GHL.\n";
       return 1;
     }
     for (auto& s : syncs) {

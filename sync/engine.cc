@@ -48,6 +48,7 @@ std::vector<SyncSetup> BuildSyncs(const config::Config& config, config::Diagnost
           {file.path.string(), spec.external_line, spec.external_column, path, message});
     };
     SyncSetup setup;
+    setup.file = file.path;
     setup.locations = spec.locations.empty() ? location_ids : spec.locations;
     bool bad = false;
     for (const auto& id : setup.locations) {

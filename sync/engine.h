@@ -38,6 +38,7 @@
 namespace ghl::sync {
 
 struct SyncSetup {
+  std::filesystem::path file;  // the mapping file, for messages
   std::shared_ptr<const mapping::Mapping> mapping;
   std::unique_ptr<connectors::Connector> connector;
   std::vector<std::string> locations;

@@ -323,6 +323,26 @@ TEST_F(SyncCsvTest, BadRowsAreReportedAndDeadLetteredAndTheRestSyncs) {
   EXPECT_NE(empty.find("empty"), std::string::npos) << empty;
 }
 
+// `check` asks GHL for the custom fields a mapping names: a key GHL does not have (renamed,
+// deleted, mistyped) is an error at the mapping's line, before the daemon runs.
+TEST_F(SyncCsvTest, CheckFindsACustomFieldKeyThatGhlDoesNotHave) {
+  h_.WriteConfig("", std::string(SyncHarness::kDefaultFields) +
+                         "  - {ghl: customFields.loyalty_tier, external: tier}\n");
+  h_.CreateCustomField("Favourite Colour");
+  auto [code, out] = h_.Cli({"check"});
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("contacts.yaml:14:5: fields: "), std::string::npos) << out;
+  EXPECT_NE(out.find("custom field key 'loyalty_tier' does not exist for contacts in GHL "
+                     "location loc-sync (it has: favourite_colour)"),
+            std::string::npos)
+      << out;
+
+  h_.CreateCustomField("Loyalty Tier");
+  auto [fixed, ok] = h_.Cli({"check"});
+  EXPECT_EQ(fixed, 0) << ok;
+  EXPECT_NE(ok.find(": OK"), std::string::npos) << ok;
+}
+
 TEST_F(SyncCsvTest, PlanShowsTheFirstPassAndWritesNothing) {
   h_.CreateContact(R"("firstName":"Gil","lastName":"Bates","email":"gil@example.com")");
   h_.WriteConfig();

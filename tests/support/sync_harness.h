@@ -286,6 +286,11 @@ poll_interval: 1s
     }
     return doc["contact"]["id"].GetString();
   }
+  void CreateCustomField(const std::string& name, const std::string& data_type = "TEXT") {
+    auto r = emu_.Admin("POST", std::string("/user/locations/") + kLocation + "/customFields",
+                        R"({"name":")" + name + R"(","dataType":")" + data_type + "\"}");
+    if (r.status != 200 && r.status != 201) ADD_FAILURE() << r.status << " " << r.body;
+  }
   void UpdateContact(const std::string& id, const std::string& fields) {
     auto r = emu_.Admin("PUT", "/user/contacts/" + id, "{" + fields + "}");
     if (r.status != 200) ADD_FAILURE() << r.status << " " << r.body;
