@@ -368,11 +368,16 @@ Reply AddLocation(Call& c) {
     }
   }
   const std::string token = GetString(*body, "token").value_or("pit-" + emu.NewId(32));
-  Token t;
-  t.location_id = loc.id;
-  t.company_id = loc.company_id;
-  emu.world().tokens[token] = t;
-  emu.world().locations[loc.id] = loc;
+  if (GetBool(*body, "seed").value_or(false)) {
+    // As the default location: a user, the "Sales Pipeline", a calendar, custom fields.
+    emu.SeedLocation(loc, token);
+  } else {
+    Token t;
+    t.location_id = loc.id;
+    t.company_id = loc.company_id;
+    emu.world().tokens[token] = t;
+    emu.world().locations[loc.id] = loc;
+  }
   JsonDoc d(rapidjson::kObjectType);
   d.AddMember("location", LocationJson(loc, token, d.GetAllocator()), d.GetAllocator());
   return JsonReply(201, d);

@@ -111,6 +111,10 @@ std::vector<FieldRule> RulesOf(const mapping::SyncSpec& spec) {
   for (const mapping::FieldSpec& field : spec.fields) {
     rules.push_back({field.ghl, field.direction, field.owner});
   }
+  // A reference (an opportunity's contactId) merges like a field; its values are GHL ids.
+  for (const mapping::ReferenceSpec& r : spec.references) {
+    rules.push_back({r.ghl, spec.direction, std::nullopt});
+  }
   return rules;
 }
 

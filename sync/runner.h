@@ -73,6 +73,7 @@ struct PassReport {
   int64_t poll_only = 0;  // GHL changes found by polling that no webhook brought
   int64_t rejected = 0;   // connector rows it could not read
   int64_t api_reads = 0;  // GHL calls the pass made to read
+  int64_t waiting = 0;    // records whose reference is not linked yet
   bool delete_guard_tripped = false;
   std::vector<Decision> decisions;  // dry runs only
 };
@@ -116,6 +117,10 @@ class SyncRunner {
   Result<void> FillMissing(std::vector<Item>& items, PassReport& report, ghl_client::Lane lane,
                            bool complete);
   Outcome Decide(Item& item, ghl_client::Lane lane);
+  // Turns the reference fields of `fields` (mapping references:) from the external keys of
+  // the other sync's records into their GHL ids (to_ghl), or back. Returns why a record
+  // must wait ("" when every reference resolved); a read error is an Error.
+  Result<std::string> ResolveReferences(mapping::Fields& fields, bool to_ghl);
   Result<void> Commit(std::vector<Outcome>& outcomes, const std::function<Result<void>()>& also);
   void ApplyGuard(std::vector<Outcome>& outcomes, PassReport& report);
   // Creates whose result is not recorded yet (see SyncStore::PendingCreates): a record

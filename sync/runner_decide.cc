@@ -39,6 +39,26 @@ std::string JoinErrors(const std::vector<mapping::MapError>& errors) {
 
 }  // namespace
 
+Result<std::string> SyncRunner::ResolveReferences(Fields& fields, bool to_ghl) {
+  for (const mapping::ReferenceSpec& r : mapping_->spec().references) {
+    auto it = fields.find(r.ghl);
+    if (it == fields.end() || mapping::IsNull(it->second)) continue;
+    const auto* text = std::get_if<std::string>(&it->second);
+    if (text != nullptr && text->empty()) continue;  // no reference: nothing to wait for
+    const std::string from = text != nullptr ? *text : mapping::Display(it->second);
+    auto link = to_ghl ? store_.LinkByExtKey(r.sync, from) : store_.LinkByGhlId(r.sync, from);
+    if (!link.ok()) return link.error();
+    const std::optional<std::string>* to = nullptr;
+    if (link->has_value() && !(**link).deleted) to = to_ghl ? &(**link).ghl_id : &(**link).ext_key;
+    if (to == nullptr || !to->has_value()) {
+      return fmt::format("its {} ({} {} of sync {}) is not linked yet; it waits for that record",
+                         r.ghl, to_ghl ? "external key" : "GHL id", from, r.sync);
+    }
+    it->second = **to;
+  }
+  return std::string();
+}
+
 SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
   const auto& spec = mapping_->spec();
   Outcome out;
@@ -52,6 +72,17 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
   Decision decision;
   decision.ghl_id = link.ghl_id.value_or(item.ghl ? item.ghl->id : "");
   decision.ext_key = link.ext_key.value_or(item.ext ? item.ext->key : "");
+  // A reference not linked yet: nothing is decided (Outcome::wait).
+  auto waiting = [&](const Result<std::string>& wait) -> std::optional<Outcome> {
+    if (wait.ok() && wait->empty()) return std::nullopt;
+    Outcome w;
+    w.wait = wait.ok() ? *wait : "reading its reference failed: " + wait.error().message;
+    Decision d = decision;
+    d.action = Decision::Action::kSkip;
+    d.note = w.wait;
+    w.decisions.push_back(std::move(d));
+    return w;
+  };
   const bool had_ghl = known && link.ghl_id.has_value();
   const bool had_ext = known && link.ext_key.has_value();
   const bool was_paired = had_ghl && had_ext;
@@ -117,6 +148,7 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
       return out;
     }
     external = std::move(*mapped.value);
+    if (auto w = waiting(ResolveReferences(*external, /*to_ghl=*/true))) return std::move(*w);
   }
   std::optional<Fields> ghl;
   int64_t ghl_ms = NowMs();
@@ -195,7 +227,11 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
     out.decisions.push_back(std::move(d));
   }
   if (!merged.to_external.empty() && FlowsFromGhl(spec.direction)) {
-    auto columns = mapping_->ToExternal(merged.to_external);
+    // References go out as the other sync's external keys (the canonical values, and so the
+    // base, keep GHL ids).
+    Fields outgoing = merged.to_external;
+    if (auto w = waiting(ResolveReferences(outgoing, /*to_ghl=*/false))) return std::move(*w);
+    auto columns = mapping_->ToExternal(outgoing);
     if (!columns.ok()) {
       const std::string error = "mapping the GHL record failed: " + JoinErrors(columns.errors);
       spdlog::warn("sync {}: GHL {}: {}; sent to the dead-letter queue", name(), decision.ghl_id,

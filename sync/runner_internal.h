@@ -43,6 +43,9 @@ struct SyncRunner::Outcome {
   std::vector<std::pair<Job, std::string>> dead_letters;  // job shape + error
   std::vector<Decision> decisions;
   int deletes = 0;
+  // Set when a reference is not linked yet: nothing is decided, the record is read again
+  // on the next pass (the pass holds its cursors).
+  std::string wait;
 };
 
 namespace runner_internal {

@@ -395,6 +395,18 @@ Result<PassReport> SyncRunner::RunPass(bool dry_run) {
       continue;
     }
     Outcome o = Decide(item, lane);
+    if (!o.wait.empty()) {
+      if (!dry_run) {
+        spdlog::info("sync {}: {}: {}; read again on the next pass", name(),
+                     item.ghl ? "GHL " + item.ghl->id
+                              : (item.ext ? connector_->Describe() + " row " + item.ext->key : ""),
+                     o.wait);
+      }
+      ++report.waiting;
+      hold_cursors = true;
+      if (dry_run) outcomes.push_back(std::move(o));
+      continue;
+    }
     for (const auto& job : o.jobs) {
       ++(job.target == Target::kGhl ? report.ghl_writes : report.external_writes);
     }
@@ -477,6 +489,11 @@ Result<void> SyncRunner::OnGhlRecord(const std::string& location_id, const rapid
   if (!items[0].error.empty()) return Error{items[0].error};
   std::vector<Outcome> outcomes;
   outcomes.push_back(Decide(items[0], Lane::kRealtime));
+  if (!outcomes[0].wait.empty()) {
+    // The poll brings the record again; a pass decides once its reference is linked.
+    spdlog::debug("sync {}: webhook for GHL {}: {}", name(), id, outcomes[0].wait);
+    return store_.Transaction(also);
+  }
   ApplyGuard(outcomes, report);
   return Commit(outcomes, also);
 }

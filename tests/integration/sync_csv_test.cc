@@ -333,14 +333,73 @@ TEST_F(SyncCsvTest, CheckFindsACustomFieldKeyThatGhlDoesNotHave) {
   EXPECT_EQ(code, 1) << out;
   EXPECT_NE(out.find("contacts.yaml:14:5: fields: "), std::string::npos) << out;
   EXPECT_NE(out.find("custom field key 'loyalty_tier' does not exist for contacts in GHL "
-                     "location loc-sync (it has: favourite_colour)"),
+                     "location loc-sync (it has: "),
             std::string::npos)
       << out;
+
+  EXPECT_NE(out.find("favourite_colour"), std::string::npos) << out;
 
   h_.CreateCustomField("Loyalty Tier");
   auto [fixed, ok] = h_.Cli({"check"});
   EXPECT_EQ(fixed, 0) << ok;
   EXPECT_NE(ok.find(": OK"), std::string::npos) << ok;
+}
+
+// A deal in deals.csv names its customer by the contacts sync's external key; in GHL the
+// opportunity carries that contact's GHL id (mapping `references:`). A deal whose customer
+// is not linked yet waits and is created once it is; a deal made in GHL gets the
+// customer's key in the CSV.
+TEST_F(SyncCsvTest, ReferencesResolveThroughTheOtherSyncsLinksAndWaitForThem) {
+  h_.WriteConfig();
+  const auto [pipeline, stage] = h_.Pipeline();
+  ASSERT_FALSE(pipeline.empty());
+  h_.dir().Write("mappings/deals.yaml", R"(object: opportunities
+external: {connector: crm, file: deals.csv}
+key: id
+poll_interval: 1s
+fields:
+  - {ghl: name, external: title}
+  - {ghl: status, external: status}
+  - {ghl: pipelineId, external: pipeline_id}
+  - {ghl: pipelineStageId, external: stage_id}
+references:
+  - {ghl: contactId, external: customer, sync: contacts}
+)");
+  const std::string deals_header = "id,title,status,pipeline_id,stage_id,customer\n";
+  h_.dir().Write("data/deals.csv",
+                 deals_header + "d-1,Big Deal,open," + pipeline + "," + stage + ",c-1\n");
+  h_.WriteCsv(kHeader);  // the customer is not there yet
+  auto d = h_.StartDaemon();
+  ASSERT_TRUE(d->WaitForLog("is not linked yet", 15s)) << d->Log();
+  EXPECT_TRUE(h_.Opportunities().empty()) << "created without its contact";
+
+  h_.WriteCsv(kHeader + "c-1,Ann,Lee,ann@example.com,\nc-2,Bob,Ray,bob@example.com,\n");
+  std::string ann, bob;
+  ASSERT_TRUE(SyncHarness::Eventually([&] {
+    const auto ghl = h_.Ghl();
+    ByEmail(ghl, "ann@example.com", &ann);
+    ByEmail(ghl, "bob@example.com", &bob);
+    const auto deals = h_.Opportunities();
+    return !ann.empty() && deals.count("Big Deal") > 0 && deals.at("Big Deal") == ann;
+  })) << d->Log();
+
+  // Made in GHL for Bob: the CSV row names him by his key.
+  ASSERT_FALSE(bob.empty());
+  h_.CreateOpportunity(R"("name":"Upsell","status":"open","pipelineId":")" + pipeline +
+                       R"(","pipelineStageId":")" + stage + R"(","contactId":")" + bob + "\"");
+  ASSERT_TRUE(SyncHarness::Eventually([&] {
+    for (const auto& [key, row] : h_.Csv("deals.csv")) {
+      if (row.at("title") == "Upsell") return row.at("customer") == "c-2";
+    }
+    return false;
+  })) << d->Log();
+  // Each deal once on each side (GHL's search shows a new record after its lag).
+  EXPECT_TRUE(SyncHarness::Eventually([&] { return h_.Opportunities().size() == 2; }, 5s));
+  std::this_thread::sleep_for(2s);  // two more passes
+  EXPECT_EQ(h_.Opportunities().size(), 2u);
+  EXPECT_EQ(h_.Csv("deals.csv").size(), 2u);
+  auto [code, dlq] = h_.Cli({"dlq", "list"});
+  EXPECT_NE(dlq.find("empty"), std::string::npos) << dlq;
 }
 
 TEST_F(SyncCsvTest, PlanShowsTheFirstPassAndWritesNothing) {

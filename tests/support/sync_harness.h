@@ -60,9 +60,9 @@ class SyncHarness {
       ADD_FAILURE() << emu_.startup_error();
       return;
     }
-    auto r =
-        emu_.Admin("POST", "/locations",
-                   std::string(R"({"id":")") + kLocation + R"(","token":")" + kToken + R"("})");
+    auto r = emu_.Admin(
+        "POST", "/locations",
+        std::string(R"({"id":")") + kLocation + R"(","token":")" + kToken + R"(","seed":true})");
     if (r.status != 201) ADD_FAILURE() << r.body;
     auto info = Json(emu_.Admin("GET", "/info").body);
     if (info.IsObject() && info.HasMember("webhookPublicKeys")) {
@@ -202,7 +202,7 @@ poll_interval: 1s
   // ---- reading both sides ----
 
   // Rows by key, read through the CSV connector itself (conformance tests cover it).
-  std::map<std::string, CsvRow> Csv() {
+  std::map<std::string, CsvRow> Csv(const std::string& file = "contacts.csv") {
     std::map<std::string, CsvRow> out;
     connectors::ConnectorSpec spec;
     spec.name = "crm";
@@ -211,7 +211,7 @@ poll_interval: 1s
     spec.options_file = "test";
     spec.options_path = "connectors.crm";
     // settle 0: the daemon replaces the file atomically, so no read sees half a file.
-    spec.resource = YAML::Load("{connector: crm, file: contacts.csv, settle: 0s}");
+    spec.resource = YAML::Load("{connector: crm, file: " + file + ", settle: 0s}");
     spec.resource_file = "test";
     spec.resource_path = "external";
     spec.key_columns = {"id"};
@@ -285,6 +285,45 @@ poll_interval: 1s
       return "";
     }
     return doc["contact"]["id"].GetString();
+  }
+  // The seeded "Sales Pipeline": its id and its first stage's id.
+  std::pair<std::string, std::string> Pipeline() {
+    auto doc =
+        Json(emu_.Admin("GET", std::string("/user/opportunities/pipelines?locationId=") + kLocation)
+                 .body);
+    if (!doc.IsObject() || !doc.HasMember("pipelines") || doc["pipelines"].Empty()) {
+      ADD_FAILURE() << "no pipeline in the emulator";
+      return {};
+    }
+    const auto& p = doc["pipelines"][0];
+    return {p["id"].GetString(), p["stages"][0]["id"].GetString()};
+  }
+  // Opportunities of the location: name -> contactId.
+  std::map<std::string, std::string> Opportunities() {
+    std::map<std::string, std::string> out;
+    auto doc =
+        Json(emu_.Admin("GET", std::string("/user/opportunities/search?limit=100&location_id=") +
+                                   kLocation)
+                 .body);
+    if (!doc.IsObject() || !doc.HasMember("opportunities")) {
+      ADD_FAILURE() << "searching opportunities failed";
+      return out;
+    }
+    for (const auto& o : doc["opportunities"].GetArray()) {
+      out[o["name"].GetString()] =
+          o.HasMember("contactId") && o["contactId"].IsString() ? o["contactId"].GetString() : "";
+    }
+    return out;
+  }
+  std::string CreateOpportunity(const std::string& fields) {
+    auto r = emu_.Admin("POST", "/user/opportunities/",
+                        std::string(R"({"locationId":")") + kLocation + "\"," + fields + "}");
+    auto doc = Json(r.body);
+    if ((r.status != 200 && r.status != 201) || !doc.IsObject()) {
+      ADD_FAILURE() << r.status << " " << r.body;
+      return "";
+    }
+    return doc["opportunity"]["id"].GetString();
   }
   void CreateCustomField(const std::string& name, const std::string& data_type = "TEXT") {
     auto r = emu_.Admin("POST", std::string("/user/locations/") + kLocation + "/customFields",

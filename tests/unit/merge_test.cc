@@ -431,5 +431,21 @@ TEST(Merge, RulesOfFollowsTheMappingsFieldOrder) {
   EXPECT_EQ(rules[2].owner, Side::kExternal);
 }
 
+TEST(Merge, ReferencesMergeAsFieldsInTheSyncsDirection) {
+  mapping::SyncSpec spec;
+  spec.direction = Direction::kToGhl;
+  spec.fields.resize(1);
+  spec.fields[0].ghl = "name";
+  spec.references.push_back({"contactId", "customer_no", "contacts"});
+  const std::vector<FieldRule> rules = RulesOf(spec);
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[1].name, "contactId");
+  EXPECT_EQ(rules[1].direction, Direction::kToGhl);
+  const Fields base{{"contactId", S("g-1")}};
+  const Fields ext{{"contactId", S("g-2")}};
+  const MergeResult out = Merge({.fields = rules, .base = &base, .ghl = &base, .external = &ext});
+  EXPECT_EQ(out.to_ghl.at("contactId"), S("g-2")) << "a changed reference flows like a field";
+}
+
 }  // namespace
 }  // namespace ghl::sync
