@@ -1,4 +1,7 @@
 // ghl-syncd command line: run, check, version, reference.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -31,6 +34,9 @@ std::shared_ptr<const ghl::config::Config> LoadOrReport(const std::string& path)
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Commands print their results on stdout (`status --json` is read by programs); what
+  // they log goes to stderr. `run` sets up its own logging from the configuration.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("ghl-syncd"));
   CLI::App cli{"ghl-syncd: two-way sync between GoHighLevel and your own systems"};
   cli.require_subcommand(1);
   std::string config_path = kDefaultConfig;

@@ -1,6 +1,7 @@
 // Two-way sync of contacts between ghl-emulator and a CSV file, as a user runs it: the
 // real daemon, real webhooks (signed, delayed, reordered by the emulator), a real file.
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
 
 #include "state/sqlite.h"
 #include "sync/store.h"
@@ -90,6 +91,19 @@ TEST_F(SyncCsvTest, BackfillLinksByEmailAndCreatesOnBothSidesWithoutDuplicates) 
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("contacts"), std::string::npos) << out;
   EXPECT_NE(out.find("3 linked"), std::string::npos) << out;
+
+  // --json: stdout is the JSON document alone (logs go to stderr), for jq and scripts.
+  auto [jcode, json] =
+      testing::RunToEnd({"/bin/sh", "-c",
+                         std::string(GHL_BINARY_DIR) + "/ghl-syncd status --json --config " +
+                             (h_.dir() / "ghl-syncd.yaml").string() + " 2>/dev/null"},
+                        {}, h_.dir() / "status-json.log");
+  EXPECT_EQ(jcode, 0) << json;
+  rapidjson::Document doc;
+  doc.Parse(json.c_str());
+  ASSERT_FALSE(doc.HasParseError()) << json;
+  ASSERT_TRUE(doc.IsObject() && doc.HasMember("syncs")) << json;
+  EXPECT_EQ(doc["syncs"][0]["links"].GetInt64(), 3) << json;
 }
 
 TEST_F(SyncCsvTest, EditsFlowBothWaysAndDoNotBounce) {
@@ -181,7 +195,7 @@ TEST_F(SyncCsvTest, AWriteRepeatedAfterACrashDoesNotOverwriteALaterEdit) {
   // the CSV, Carl's CSV change (firstName Mid) for GHL. Both written, neither recorded.
   h_.UpdateContact(eve, R"("lastName":"Middle")");
   {
-    auto db = state::sqlite::Db::Open(h_.StatePath(), 5s);
+    auto db = state::sqlite::Db::Open(h_.state_path(), 5s);
     ASSERT_TRUE(db.ok()) << db.error().message;
     sync::SyncStore store(**db);
     auto eve_link = store.LinkByGhlId("contacts", eve);

@@ -157,8 +157,6 @@ poll_interval: 1s
     return args;
   }
 
-  std::filesystem::path StatePath() const { return dir_ / "state/state.db"; }
-
   std::unique_ptr<Process> StartDaemon() {
     auto p = std::make_unique<Process>(
         std::vector<std::string>{std::string(GHL_BINARY_DIR) + "/ghl-syncd", "run", "--config",
