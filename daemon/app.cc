@@ -1,5 +1,6 @@
 #include "daemon/app.h"
 
+#include <prometheus/counter.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -214,7 +215,16 @@ void App::StartGhlClient() {
   ghl_ =
       std::make_unique<ghl_client::GhlClient>(io_, *curl_, clock_, options, &metrics_.registry());
   // `auth: oauth` locations share one OAuthSessions, kept alive by their token sources.
-  const auto oauth = OAuthSessionsFor(g, io_, *curl_, store_->db(), clock_);
+  auto& refreshes = prometheus::BuildCounter()
+                        .Name("ghl_syncd_oauth_refreshes_total")
+                        .Help(
+                            "OAuth token refreshes by outcome (ok, retry, minted, adopted, "
+                            "refused)")
+                        .Register(metrics_.registry());
+  const auto oauth =
+      OAuthSessionsFor(g, io_, *curl_, store_->db(), clock_, [&refreshes](const char* outcome) {
+        refreshes.Add({{"outcome", outcome}}).Increment();
+      });
   for (const auto& loc : g.locations) ghl_->AddLocation(loc.id, TokenSourceFor(loc, oauth.get()));
   RestoreBudgets();
   ScheduleBudgetFlush();

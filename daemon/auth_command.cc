@@ -292,13 +292,14 @@ std::shared_ptr<ghl_client::TokenSource> TokenSourceFor(const config::LocationCo
   return source;
 }
 
-std::shared_ptr<ghl_client::OAuthSessions> OAuthSessionsFor(const config::GhlConfig& ghl,
-                                                            boost::asio::io_context& io,
-                                                            ghl_client::CurlMulti& curl,
-                                                            state::sqlite::Db& db,
-                                                            const Clock& clock) {
+std::shared_ptr<ghl_client::OAuthSessions> OAuthSessionsFor(
+    const config::GhlConfig& ghl, boost::asio::io_context& io, ghl_client::CurlMulti& curl,
+    state::sqlite::Db& db, const Clock& clock,
+    std::function<void(const char* outcome)> on_refresh) {
   if (ghl.oauth.client_id.empty()) return nullptr;
-  return ghl_client::OAuthSessions::Create(io, curl, db, clock, OAuthOptionsFor(ghl));
+  auto options = OAuthOptionsFor(ghl);
+  options.on_refresh = std::move(on_refresh);
+  return ghl_client::OAuthSessions::Create(io, curl, db, clock, std::move(options));
 }
 
 void AddAuthCommand(CLI::App& cli, std::string& config_path, AuthCommandOptions& options) {

@@ -59,10 +59,10 @@ std::shared_ptr<ghl_client::TokenSource> TokenSourceFor(const config::LocationCo
 // The sessions `run` needs: null unless ghl.oauth.client_id is set (the configuration
 // requires it for `auth: oauth`). INSTALL webhooks need them even before any location has
 // OAuth tokens. Every source keeps them alive; `curl`, `db` and `clock` must outlive them.
-std::shared_ptr<ghl_client::OAuthSessions> OAuthSessionsFor(const config::GhlConfig& ghl,
-                                                            boost::asio::io_context& io,
-                                                            ghl_client::CurlMulti& curl,
-                                                            state::sqlite::Db& db,
-                                                            const Clock& clock);
+// `on_refresh`: see ghl_client::OAuthOptions (the daemon counts them in a metric).
+std::shared_ptr<ghl_client::OAuthSessions> OAuthSessionsFor(
+    const config::GhlConfig& ghl, boost::asio::io_context& io, ghl_client::CurlMulti& curl,
+    state::sqlite::Db& db, const Clock& clock,
+    std::function<void(const char* outcome)> on_refresh = {});
 
 }  // namespace ghl::daemon

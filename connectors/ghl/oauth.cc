@@ -328,7 +328,10 @@ void OAuthTokenSource::Refresh(std::function<void(bool ok)> done) {
   }
   if (Differs(row, tokens_)) {  // another writer stored new tokens: use those
     Adopt(row);
-    if (sessions_->clock_.Now() < DueAt()) return Finish(true, false);
+    if (sessions_->clock_.Now() < DueAt()) {
+      Count("adopted");
+      return Finish(true, false);
+    }
   }
   if (!row.client_id.empty() && row.client_id != sessions_->options_.client_id) {
     Report(fmt::format("{}: its OAuth tokens belong to app {}, not to ghl.oauth.client_id {}; {}",
@@ -368,9 +371,13 @@ void OAuthTokenSource::OnRefreshAnswer(const OAuthTokens& row, const HttpRespons
     t.client_id = sessions_->options_.client_id;
     if (t.refresh_token.empty()) t.refresh_token = row.refresh_token;  // not rotated
     if (t.scopes.empty()) t.scopes = row.scopes;
-    if (!Commit(std::move(t))) return Finish(false, true);
+    if (!Commit(std::move(t))) {
+      Count("retry");
+      return Finish(false, true);
+    }
     spdlog::info("{}: OAuth tokens refreshed; the access token is valid until {}", What(),
                  Iso(tokens_.expires_at_ms));
+    Count("ok");
     return Finish(true, false);
   }
   if (!a.maybe_spent) {
@@ -383,6 +390,7 @@ void OAuthTokenSource::OnRefreshAnswer(const OAuthTokens& row, const HttpRespons
         "{}: the OAuth token refresh failed ({}){}; retrying in {} s", What(), problem,
         a.maybe_spent ? "; if GHL processed it, the refresh token is spent" : "",
         std::chrono::duration_cast<std::chrono::seconds>(sessions_->options_.retry_delay).count()));
+    Count("retry");
     return Finish(false, true);
   }
   refused_generation_ = row.generation;
@@ -418,18 +426,21 @@ void OAuthTokenSource::Recover(const OAuthTokens& row, const std::string& proble
   OAuthTokens latest;
   if (LoadRow(&latest) && !latest.resource.empty() && Differs(latest, row)) {
     Adopt(latest);  // `ghl-syncd auth` (or another process) stored new tokens meanwhile
+    Count("adopted");
     return Finish(true, false);
   }
   if (row.user_type == OAuthUserType::kLocation && !row.company_id.empty()) {
     return MintFromCompanies({row.company_id}, problem);
   }
   Report(What() + ": " + problem + "; " + kRunAuth);
+  Count("refused");
   Finish(false, false);
 }
 
 void OAuthTokenSource::MintFromCompanies(std::vector<std::string> companies, std::string problem) {
   if (companies.empty()) {
     Report(What() + ": " + problem + ", and no agency token can mint a new one; " + kRunAuth);
+    Count("refused");
     return Finish(false, true);
   }
   const std::string company = companies.back();
@@ -447,8 +458,13 @@ void OAuthTokenSource::MintFromCompanies(std::vector<std::string> companies, std
         self->last_problem_.clear();
         spdlog::info("{}: {}; minted a new location token from the agency token of company {}",
                      self->What(), problem, company);
+        self->Count("minted");
         self->Finish(true, false);
       });
+}
+
+void OAuthTokenSource::Count(const char* outcome) {
+  if (sessions_->options_.on_refresh) sessions_->options_.on_refresh(outcome);
 }
 
 void OAuthTokenSource::Finish(bool ok, bool retry_later) {

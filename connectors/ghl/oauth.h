@@ -64,6 +64,10 @@ struct OAuthOptions {
   std::chrono::milliseconds refresh_margin = std::chrono::minutes(10);
   std::chrono::milliseconds retry_delay = std::chrono::seconds(30);
   std::chrono::milliseconds timeout = std::chrono::seconds(30);
+  // Told how each refresh ended (never with a token): "ok", "retry" (failed; tried again),
+  // "minted" (a location token minted from an agency token), "adopted" (tokens another
+  // process stored meanwhile), "refused" (no token left; `ghl-syncd auth` is needed).
+  std::function<void(const char* outcome)> on_refresh;
 };
 
 // What a code exchange stored.
@@ -170,6 +174,7 @@ class OAuthTokenSource final : public TokenSource,
   void Recover(const state::OAuthTokens& row, const std::string& problem);
   void MintFromCompanies(std::vector<std::string> companies, std::string problem);
   void Finish(bool ok, bool retry_later);
+  void Count(const char* outcome);  // OAuthOptions::on_refresh
   void ArmTimer(Clock::TimePoint at);
   // Logs `message` as an error the first time, and at debug level while it repeats.
   void Report(const std::string& message);

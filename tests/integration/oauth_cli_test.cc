@@ -176,6 +176,13 @@ TEST_F(AuthCommandTest, TheDaemonServesAnOAuthLocationAndRefreshesItAfterA401) {
       daemon->WaitForLog("location " + emu_->location_id() + ": GHL accepted the token", 30s))
       << daemon->Log();
   EXPECT_NE(daemon->Log().find("OAuth tokens refreshed"), std::string::npos) << daemon->Log();
+  std::smatch port;
+  const std::string log = daemon->Log();
+  ASSERT_TRUE(std::regex_search(log, port, std::regex(R"(http listener on 127\.0\.0\.1:(\d+))")));
+  const std::string metrics =
+      testing::HttpRequest("http://127.0.0.1:" + port[1].str() + "/metrics").body;
+  EXPECT_NE(metrics.find(R"(ghl_syncd_oauth_refreshes_total{outcome="ok"} 1)"), std::string::npos)
+      << metrics;
   EXPECT_EQ(daemon->Log().find(first), std::string::npos);
   EXPECT_EQ(daemon->Log().find(secret_), std::string::npos);
   const auto stored = Stored();

@@ -42,8 +42,11 @@ class OAuthTest : public testing::OAuthSuite {
     o.location_token_url = emu_->base_url() + "/oauth/locationToken";
     o.timeout = 5s;
     o.retry_delay = 200ms;
+    o.on_refresh = [this](const char* outcome) { refreshes_.emplace_back(outcome); };
     return o;
   }
+  // How refreshes ended, in order (OAuthOptions::on_refresh; the daemon's metric).
+  mutable std::vector<std::string> refreshes_;
   std::shared_ptr<OAuthSessions> Sessions(const Clock& clock) {
     return OAuthSessions::Create(io_, curl_, store_->db(), clock, Options());
   }
@@ -301,6 +304,7 @@ TEST_F(OAuthTest, A401RefreshesOnceAndTheCallIsRetried) {
   EXPECT_EQ(result->attempts, 2);
   EXPECT_EQ(Calls("/oauth/token"), calls + 1);
   EXPECT_FALSE(client.Status(Loc()).paused);
+  EXPECT_EQ(refreshes_, std::vector<std::string>{"ok"});
 }
 
 TEST_F(OAuthTest, ALostLocationTokenIsMintedAgainFromTheAgencyAtStart) {
@@ -321,6 +325,7 @@ TEST_F(OAuthTest, ALostLocationTokenIsMintedAgainFromTheAgencyAtStart) {
   EXPECT_EQ(ListContacts(source->Token()), 200);
   EXPECT_FALSE(Row(Loc()).refresh_started_at_ms.has_value());
   EXPECT_TRUE(RefreshNow(*source));
+  EXPECT_EQ(refreshes_, (std::vector<std::string>{"minted", "ok"}));
 }
 
 TEST_F(OAuthTest, ALostStandaloneTokenWaitsForAuthAndIsAdoptedWithoutARestart) {
@@ -343,6 +348,7 @@ TEST_F(OAuthTest, ALostStandaloneTokenWaitsForAuthAndIsAdoptedWithoutARestart) {
   Exchange(*auth, Authorize());
   EXPECT_TRUE(RefreshNow(*source)) << "the running source adopts the new pair";
   EXPECT_EQ(ListContacts(source->Token()), 200);
+  EXPECT_EQ(refreshes_, (std::vector<std::string>{"refused", "refused", "adopted"}));
   EXPECT_TRUE(RefreshNow(*source));
 }
 
