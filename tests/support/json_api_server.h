@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "core/http_server.h"
+#include "tests/support/loopback_server.h"
 
 namespace ghl::testing {
 
@@ -57,25 +58,7 @@ class JsonApiServer {
 
   JsonApiServer() : JsonApiServer(Options()) {}
   explicit JsonApiServer(Options options) : options_(std::move(options)) {
-    auto server = http_server::HttpServer::StartAsync(
-        io_, {.host = "127.0.0.1", .port = 0},
-        [this](http_server::Request&& req, std::shared_ptr<http_server::Responder> r) {
-          OnRequest(std::move(req), std::move(r));
-        });
-    if (!server.ok()) std::abort();
-    server_ = std::move(server).value();
-    url_ = "http://127.0.0.1:" + std::to_string(server_->port()) + "/api";
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~JsonApiServer() {
-    std::promise<void> stopped;
-    boost::asio::post(io_, [&] {
-      server_->Stop();
-      stopped.set_value();
-    });
-    stopped.get_future().wait();
-    io_.stop();
-    thread_.join();
+    url_ = "http://127.0.0.1:" + std::to_string(server_.port()) + "/api";
   }
   JsonApiServer(const JsonApiServer&) = delete;
   JsonApiServer& operator=(const JsonApiServer&) = delete;
@@ -234,7 +217,7 @@ class JsonApiServer {
       }
     }
     if (delay.count() == 0) return responder->Send(std::move(*res));
-    auto timer = std::make_shared<boost::asio::steady_timer>(io_, delay);
+    auto timer = std::make_shared<boost::asio::steady_timer>(server_.io(), delay);
     auto shared = std::make_shared<Response>(std::move(*res));
     timer->async_wait([timer, responder, shared](const boost::system::error_code&) {
       responder->Send(std::move(*shared));
@@ -384,7 +367,7 @@ class JsonApiServer {
     Response res = Json(req, Status::ok, Dump(body));
     if (options_.paging == Paging::kLink && more) {
       const std::string next =
-          "http://127.0.0.1:" + std::to_string(server_->port()) +
+          "http://127.0.0.1:" + std::to_string(server_.port()) +
           "/api/customers?limit=" + std::to_string(limit) +
           "&page=" + std::to_string(end / limit + 1) +
           (q.count("updated_since") > 0 ? "&updated_since=" + q["updated_since"] : "");
@@ -394,10 +377,6 @@ class JsonApiServer {
     return res;
   }
 
-  boost::asio::io_context io_;
-  std::unique_ptr<http_server::HttpServer> server_;
-  std::string url_;
-  std::thread thread_;
   mutable std::mutex mu_;
   Options options_;
   std::vector<Entry> items_;
@@ -407,6 +386,12 @@ class JsonApiServer {
   std::string retry_after_;
   std::chrono::milliseconds delay_{0};
   std::vector<Hit> hits_;
+  std::string url_;
+  // Last: it stops (and its handler with it) before the members the handler uses go.
+  LoopbackServer server_{
+      [this](http_server::Request&& req, std::shared_ptr<http_server::Responder> responder) {
+        OnRequest(std::move(req), std::move(responder));
+      }};
 };
 
 }  // namespace ghl::testing

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/http_server.h"
+#include "tests/support/loopback_server.h"
 
 namespace ghl::testing {
 
@@ -38,28 +39,8 @@ class WebhookReceiver {
     }
   };
 
-  WebhookReceiver() {
-    auto server = http_server::HttpServer::StartAsync(
-        io_, {.host = "127.0.0.1", .port = 0},
-        [this](http_server::Request&& req, std::shared_ptr<http_server::Responder> responder) {
-          OnRequest(std::move(req), std::move(responder));
-        });
-    if (!server.ok()) std::abort();
-    server_ = std::move(server).value();
-    url_ = "http://127.0.0.1:" + std::to_string(server_->port()) + "/hooks";
-    thread_ = std::thread([this] { io_.run(); });
-  }
+  WebhookReceiver() { url_ = "http://127.0.0.1:" + std::to_string(server_.port()) + "/hooks"; }
 
-  ~WebhookReceiver() {
-    std::promise<void> stopped;
-    boost::asio::post(io_, [&] {
-      server_->Stop();
-      stopped.set_value();
-    });
-    stopped.get_future().wait();
-    io_.stop();
-    thread_.join();
-  }
   WebhookReceiver(const WebhookReceiver&) = delete;
   WebhookReceiver& operator=(const WebhookReceiver&) = delete;
 
@@ -118,22 +99,24 @@ class WebhookReceiver {
     auto res = std::make_shared<http_server::Response>(
         http_server::TextResponse(req, static_cast<http_server::http::status>(status), "ok"));
     if (delay.count() == 0) return responder->Send(std::move(*res));
-    auto timer = std::make_shared<boost::asio::steady_timer>(io_, delay);
+    auto timer = std::make_shared<boost::asio::steady_timer>(server_.io(), delay);
     timer->async_wait([timer, responder, res](const boost::system::error_code&) {
       responder->Send(std::move(*res));
     });
   }
 
-  boost::asio::io_context io_;
-  std::unique_ptr<http_server::HttpServer> server_;
-  std::string url_;
-  std::thread thread_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<int> script_;
   int then_ = 200;
   std::chrono::milliseconds delay_{0};
   std::vector<Hit> hits_;
+  std::string url_;
+  // Last: it stops (and its handler with it) before the members the handler uses go.
+  LoopbackServer server_{
+      [this](http_server::Request&& req, std::shared_ptr<http_server::Responder> responder) {
+        OnRequest(std::move(req), std::move(responder));
+      }};
 };
 
 }  // namespace ghl::testing
