@@ -6,3 +6,4 @@ cd "$(dirname "$0")"
 ./ghl_client.sh
 ./sql_scan.sh
 ./webhooks.sh
+./sync.sh

@@ -10,31 +10,13 @@
 # GHL_BENCH_BUILD=<dir> uses binaries already built there instead of build-release/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/lib.sh
+source bench/lib.sh
 duration=${1:-10}
 repeats=${2:-3}
-build=${GHL_BENCH_BUILD:-build-release}
-if [ -z "${GHL_BENCH_BUILD:-}" ]; then
-  ghl_ensure_packages "${GHL_BUILD_PACKAGES[@]}" sqlite3
-  ghl_build release ghl-syncd ghl-emulator webhooks_bench webhooks_server >/dev/null
-fi
-
-work=$(mktemp -d)
-emu= daemon=
-cleanup() {
-  [ -n "$daemon" ] && kill -9 "$daemon" 2>/dev/null || true
-  [ -n "$emu" ] && kill "$emu" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_setup sqlite3 -- ghl-syncd ghl-emulator webhooks_bench webhooks_server
 
 # The GHL side: the daemon checks its location's token there at start.
-"$build/ghl-emulator" --listen 127.0.0.1:0 --no-rate-limit --log-level warn >"$work/emu.log" 2>&1 &
-emu=$!
-for _ in $(seq 100); do grep -q 'admin API' "$work/emu.log" 2>/dev/null && break; sleep 0.05; done
-emu_url=$(sed -n 's/^ghl-emulator listening on //p' "$work/emu.log")
-token=$(sed -n 's/^  token (PIT): //p' "$work/emu.log")
-location=$(sed -n 's/^location \([^ ]*\) .*/\1/p' "$work/emu.log")
+bench_emulator --no-rate-limit
 keys=$work/keys
 "$build/webhooks_bench" --url http://127.0.0.1:1/ --keys-dir "$keys" --keys-only
 

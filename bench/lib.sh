@@ -1,0 +1,36 @@
+# Shared by the benchmarks that run ghl-emulator and ghl-syncd: the build, a work
+# directory removed on exit, and the emulator. Source it from the repository root.
+#   bench_setup PACKAGES -- TARGETS   sets $build (GHL_BENCH_BUILD=<dir> skips the build)
+#   bench_emulator ARGS...            sets $emu, $emu_url, $token, $location
+source scripts/lib.sh
+
+bench_setup() {
+  local packages=() targets=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do packages+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  targets=("$@")
+  build=${GHL_BENCH_BUILD:-build-release}
+  if [ -z "${GHL_BENCH_BUILD:-}" ]; then
+    ghl_ensure_packages "${GHL_BUILD_PACKAGES[@]}" "${packages[@]}"
+    ghl_build release "${targets[@]}" >/dev/null
+  fi
+  work=$(mktemp -d)
+  emu= daemon=
+  trap bench_cleanup EXIT
+}
+
+# GHL_BENCH_KEEP=1 keeps the work directory (state file, logs) for a look afterwards.
+bench_cleanup() {
+  if [ -n "$daemon" ]; then kill -TERM "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; fi
+  if [ -n "$emu" ]; then kill "$emu" 2>/dev/null || true; fi
+  if [ -z "${GHL_BENCH_KEEP:-}" ]; then rm -rf "$work"; else echo "kept $work" >&2; fi
+}
+
+bench_emulator() {
+  "$build/ghl-emulator" --listen 127.0.0.1:0 --log-level warn "$@" >"$work/emu.log" 2>&1 &
+  emu=$!
+  for _ in $(seq 100); do grep -q 'admin API' "$work/emu.log" 2>/dev/null && break; sleep 0.05; done
+  emu_url=$(sed -n 's/^ghl-emulator listening on //p' "$work/emu.log")
+  token=$(sed -n 's/^  token (PIT): //p' "$work/emu.log")
+  location=$(sed -n 's/^location \([^ ]*\) .*/\1/p' "$work/emu.log")
+}
