@@ -89,12 +89,12 @@ Result<void> SyncRunner::Collect(std::vector<Item>& items, PassReport& report, b
       return Error{
           fmt::format("sync {}: GHL location {}: {}", sync, location, polled.error().message)};
     }
-    // The cursor: the newest change seen, or when the poll began if that is later. Either
-    // way the next poll starts `poll_overlap_ms` before it, which covers changes GHL's
-    // search did not show yet (its lag) and clock skew; so a quiet location is not re-read
-    // back to its last change on every pass.
+    // The cursor: the newest change seen, or, once the poll has seen everything older than
+    // the overlap window (GHL's search lag), the start of that window; so a quiet location
+    // is not re-read back to its last change on every pass.
     std::string next = polled->newest.empty() ? cursor->value_or("") : polled->newest;
-    if (auto at = ParseIsoMs(next); !at || *at < poll_started) next = FormatIsoMs(poll_started);
+    const int64_t settled = poll_started - options_.poll_overlap_ms;
+    if (auto at = ParseIsoMs(next); !at || *at < settled) next = FormatIsoMs(settled);
     ghl_cursors[location] = next;
     for (auto& record : polled->records) {
       auto link = store_.LinkByGhlId(sync, record.id);
