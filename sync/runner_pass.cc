@@ -83,19 +83,12 @@ Result<void> SyncRunner::Collect(std::vector<Item>& items, PassReport& report, b
       since = at ? FormatIsoMs(*at - options_.poll_overlap_ms) : "";
     }
     const Lane lane = since.empty() ? Lane::kBackfill : Lane::kReconcile;
-    const int64_t poll_started = NowMs();
     auto polled = ghl_.Poll(location, since, lane);
     if (!polled.ok()) {
       return Error{
           fmt::format("sync {}: GHL location {}: {}", sync, location, polled.error().message)};
     }
-    // The cursor: the newest change seen, or, once the poll has seen everything older than
-    // the overlap window (GHL's search lag), the start of that window; so a quiet location
-    // is not re-read back to its last change on every pass.
-    std::string next = polled->newest.empty() ? cursor->value_or("") : polled->newest;
-    const int64_t settled = poll_started - options_.poll_overlap_ms;
-    if (auto at = ParseIsoMs(next); !at || *at < settled) next = FormatIsoMs(settled);
-    ghl_cursors[location] = next;
+    ghl_cursors[location] = polled->newest.empty() ? cursor->value_or("") : polled->newest;
     for (auto& record : polled->records) {
       auto link = store_.LinkByGhlId(sync, record.id);
       if (!link.ok()) return link.error();
