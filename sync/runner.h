@@ -149,6 +149,9 @@ class SyncRunner {
   // the write and its record, or the answer was lost), so its target is read first.
   Result<void> MarkAttempts(const std::vector<const Job*>& jobs);
   Result<void> DispatchExternal(std::vector<Job>& jobs);
+  // The link other than `link_id` that already holds `id` (a GHL id or an external key, by
+  // `side`) in this sync, if any: recording `id` on `link_id` would link it twice.
+  Result<std::optional<Link>> LinkedElsewhere(Target side, const std::string& id, int64_t link_id);
   Result<void> Settle(const Job& job, connectors::Outcome outcome, const std::string& error,
                       const std::string& body, const std::string& trace_id,
                       const std::function<Result<void>(Link&)>& on_ok);

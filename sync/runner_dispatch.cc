@@ -150,6 +150,14 @@ Result<void> SyncRunner::Settle(const Job& job, connectors::Outcome outcome,
   return store_.DeadLetterJob(job, error, body, trace_id, now);
 }
 
+Result<std::optional<Link>> SyncRunner::LinkedElsewhere(Target side, const std::string& id,
+                                                        int64_t link_id) {
+  auto other =
+      side == Target::kGhl ? store_.LinkByGhlId(name(), id) : store_.LinkByExtKey(name(), id);
+  if (!other.ok() || !other->has_value() || (**other).id != link_id) return other;
+  return std::optional<Link>();
+}
+
 Result<void> SyncRunner::ReadAgainLater(const Job& job, const std::string& found,
                                         const mapping::Fields* written) {
   auto link = store_.LinkById(job.link_id);
@@ -158,10 +166,9 @@ Result<void> SyncRunner::ReadAgainLater(const Job& job, const std::string& found
     Link l = **link;
     auto& side = job.target == Target::kGhl ? l.ghl_id : l.ext_key;
     if (!side && !found.empty()) {
-      auto other = job.target == Target::kGhl ? store_.LinkByGhlId(name(), found)
-                                              : store_.LinkByExtKey(name(), found);
+      auto other = LinkedElsewhere(job.target, found, l.id);
       if (!other.ok()) return other.error();
-      if (other->has_value() && (**other).id != l.id) {
+      if (other->has_value()) {
         return store_.DeadLetterJob(
             job, fmt::format("the record this create made ({}) is linked to another record", found),
             "", "", NowMs());
@@ -316,9 +323,9 @@ Result<void> SyncRunner::DispatchGhl(std::vector<Job>& jobs) {
             }
             if (job.op == "tag") return Ok();
             if (!l.ghl_id && !a.id.empty()) {
-              auto other = store_.LinkByGhlId(name(), a.id);
+              auto other = LinkedElsewhere(Target::kGhl, a.id, l.id);
               if (!other.ok()) return other.error();
-              if (other->has_value() && (**other).id != l.id) {
+              if (other->has_value()) {
                 return Error{
                     fmt::format("GHL matched this record to {} {}, which is already linked to "
                                 "external key {}; two external rows share an email or phone",
@@ -442,9 +449,9 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
         }
         const std::string key = w.key.empty() ? p.key : w.key;
         if (!l.ext_key && !key.empty()) {
-          auto other = store_.LinkByExtKey(name(), key);
+          auto other = LinkedElsewhere(Target::kExternal, key, l.id);
           if (!other.ok()) return other.error();
-          if (other->has_value() && (**other).id != l.id) {
+          if (other->has_value()) {
             return Error{fmt::format("external key {} is already linked to GHL record {}", key,
                                      (**other).ghl_id.value_or("(none)"))};
           }
