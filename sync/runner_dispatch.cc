@@ -34,7 +34,7 @@ const char* ActionOf(const Job& job, const Link& link) {
 // written again.
 enum class Seen {
   kWrite,      // as when the job was decided (or absent, for a create): write it
-  kDone,       // holds what the job writes: record it, write nothing
+  kDone,       // holds what the job writes: it becomes the base, nothing is written
   kOvertaken,  // changed since: do not write over it, merge again
   kGone,       // the record to update is gone: the next pass sees the delete
   kUnknown,    // could not be read: try again later
@@ -238,11 +238,6 @@ Result<void> SyncRunner::DispatchGhl(std::vector<Job>& jobs) {
     seen[i] = Compare(record.fields, payloads[i].canonical,
                       payloads[i].before ? *payloads[i].before : links[i].base);
     found[i] = record.id;
-    if (seen[i] == Seen::kDone) {
-      answers[i].outcome = ghl_client::Outcome::kOk;
-      answers[i].id = record.id;
-      answers[i].date_updated = record.date_updated;
-    }
   };
   auto unknown = [&](size_t i, const std::string& error) {
     seen[i] = Seen::kUnknown;
@@ -301,7 +296,7 @@ Result<void> SyncRunner::DispatchGhl(std::vector<Job>& jobs) {
       const WriteAnswer& a = answers[i];
       const Job& job = *sent[i];
       const ParsedPayload& p = payloads[i];
-      if (seen[i] == Seen::kOvertaken || seen[i] == Seen::kGone) {
+      if (seen[i] != Seen::kWrite && seen[i] != Seen::kUnknown) {
         if (seen[i] == Seen::kOvertaken) {
           spdlog::info(
               "sync {}: GHL {} {} changed after this write was decided (a restart or a "
@@ -309,7 +304,10 @@ Result<void> SyncRunner::DispatchGhl(std::vector<Job>& jobs) {
               "to the other side",
               name(), RecordKey(mapping_->spec().object), found[i]);
         }
-        const bool overtaken = seen[i] == Seen::kOvertaken;
+        // Done or overtaken: what the job writes is the base. The target's current version
+        // is not taken as ours (it may include someone's later change to other fields):
+        // both sides are read again and merged.
+        const bool overtaken = seen[i] != Seen::kGone;
         if (auto r = ReadAgainLater(job, found[i], overtaken ? &p.canonical : nullptr); !r.ok()) {
           return r;
         }
@@ -400,7 +398,6 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
       seen[i] = now.ok() ? Compare(*now.value, p.canonical, p.before ? *p.before : (**link).base)
                          : Seen::kOvertaken;
       found[i] = key;
-      if (seen[i] == Seen::kDone) results[i] = {connectors::Outcome::kOk, "", key, (**row).version};
     }
   }
   auto still = StillToWrite(seen, ops, sent);
@@ -428,7 +425,7 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
       const connectors::WriteResult& w = results[i];
       const Job& job = *sent[i];
       const ParsedPayload& p = payloads[i];
-      if (seen[i] == Seen::kOvertaken || seen[i] == Seen::kGone) {
+      if (seen[i] != Seen::kWrite && seen[i] != Seen::kUnknown) {
         if (seen[i] == Seen::kOvertaken) {
           spdlog::info(
               "sync {}: {} row {} changed after this write was decided (a restart or a failed "
@@ -436,7 +433,10 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
               "other side",
               name(), connector_->Describe(), found[i]);
         }
-        const bool overtaken = seen[i] == Seen::kOvertaken;
+        // Done or overtaken: what the job writes is the base. The target's current version
+        // is not taken as ours (it may include someone's later change to other fields):
+        // both sides are read again and merged.
+        const bool overtaken = seen[i] != Seen::kGone;
         if (auto r = ReadAgainLater(job, found[i], overtaken ? &p.canonical : nullptr); !r.ok()) {
           return r;
         }
