@@ -74,8 +74,10 @@ bool StderrIsJournal() {
 }
 
 void Setup(int level, Format format) {
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  auto logger = std::make_shared<spdlog::logger>("ghl-syncd", sink);
+  // Other threads log through spdlog::default_logger_raw() without holding a reference,
+  // so a logger once installed is never replaced (that would free it under them): a
+  // reload changes its formatter, under the sink's lock, and its level, an atomic.
+  static std::shared_ptr<spdlog::logger> installed;
   const bool journal = format == Format::kJournal || (format == Format::kAuto && StderrIsJournal());
   std::unique_ptr<spdlog::pattern_formatter> formatter;
   if (journal) {
@@ -85,10 +87,15 @@ void Setup(int level, Format format) {
     formatter = std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ [%l] %v",
                                                             spdlog::pattern_time_type::utc);
   }
-  logger->set_formatter(std::move(formatter));
-  logger->set_level(static_cast<spdlog::level::level_enum>(level));
-  logger->flush_on(spdlog::level::trace);
-  spdlog::set_default_logger(std::move(logger));
+  const bool fresh = !installed || spdlog::default_logger_raw() != installed.get();
+  if (fresh) {
+    installed = std::make_shared<spdlog::logger>("ghl-syncd",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    installed->flush_on(spdlog::level::trace);
+  }
+  installed->set_formatter(std::move(formatter));
+  installed->set_level(static_cast<spdlog::level::level_enum>(level));
+  if (fresh) spdlog::set_default_logger(installed);
 }
 
 }  // namespace ghl::log

@@ -20,7 +20,8 @@ std::optional<Format> ParseFormat(std::string_view name);
 // True when stderr is the journal stream systemd gave us.
 bool StderrIsJournal();
 
-// (Re)installs the default logger. Safe to call again on reload.
+// Installs the default logger; called again (on reload, with other threads logging), it
+// changes that logger's level and format in place.
 void Setup(int level, Format format);
 
 }  // namespace ghl::log
