@@ -64,6 +64,11 @@ const Table<OAuthConfig>& OAuthTable() {
                       "`https://marketplace.leadconnectorhq.com/v2/oauth/chooselocation`)."),
           fields::Url("token_url", &OAuthConfig::token_url,
                       "GHL's token endpoint; empty means `<ghl.base_url>/oauth/token`."),
+          fields::Bool("follow_installs", &OAuthConfig::follow_installs,
+                       "An INSTALL webhook of this app adds its location at run time (a "
+                       "token minted from the stored agency token), served by every mapping "
+                       "without `locations:`; UNINSTALL removes it. Off: such webhooks are "
+                       "logged and skipped."),
       },
       [](OAuthConfig& o, const YAML::Node& node, Context& ctx) {
         const auto& uri = o.redirect_uri;

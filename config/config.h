@@ -49,6 +49,8 @@ struct OAuthConfig {
   std::chrono::milliseconds refresh_margin = 10min;
   std::string authorize_url = "https://marketplace.gohighlevel.com/v2/oauth/chooselocation";
   std::string token_url;  // empty: <ghl.base_url>/oauth/token
+  // INSTALL webhooks add locations at run time (UNINSTALL removes them).
+  bool follow_installs = true;
 };
 
 struct RateLimitConfig {

@@ -3,6 +3,7 @@
 #include <prometheus/counter.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
 #include <csignal>
 
 #include "core/log.h"
@@ -29,6 +30,18 @@ std::vector<std::string> RestartOnlyChanges(const config::Config& old_cfg,
     changed.push_back("state.busy_timeout");
   }
   if (!(old_cfg.http.listen == new_cfg.http.listen)) changed.push_back("http.listen");
+  const auto& a = old_cfg.ghl.oauth;
+  const auto& b = new_cfg.ghl.oauth;
+  if (a.client_id != b.client_id || a.client_secret.Reveal() != b.client_secret.Reveal() ||
+      a.token_url != b.token_url || a.refresh_margin != b.refresh_margin) {
+    changed.push_back("ghl.oauth");
+  }
+  if (old_cfg.ghl.base_url != new_cfg.ghl.base_url) changed.push_back("ghl.base_url");
+  if (old_cfg.ghl.rate_limit.burst != new_cfg.ghl.rate_limit.burst ||
+      old_cfg.ghl.rate_limit.daily != new_cfg.ghl.rate_limit.daily ||
+      old_cfg.ghl.rate_limit.interval != new_cfg.ghl.rate_limit.interval) {
+    changed.push_back("ghl.rate_limit");
+  }
   return changed;
 }
 
@@ -47,8 +60,10 @@ App::App(std::filesystem::path config_path, std::shared_ptr<const config::Config
 App::~App() = default;
 
 std::string App::Summary() const {
-  return fmt::format("running: {} location(s), {} mapping(s)", config_->ghl.locations.size(),
-                     config_->mappings.size());
+  const std::string installed =
+      installed_.empty() ? "" : fmt::format(" (+{} installed at run time)", installed_.size());
+  return fmt::format("running: {} location(s){}, {} mapping(s)", config_->ghl.locations.size(),
+                     installed, config_->mappings.size());
 }
 
 int App::Run() {
@@ -79,6 +94,7 @@ int App::Run() {
 
   LogLocations();
   StartGhlClient();
+  ApplyInstalls();
   if (int code = StartSync(); code != 0) return code;
   metrics_.mappings_loaded.Set(static_cast<double>(config_->mappings.size()));
   metrics_.ready.Set(1);
@@ -143,8 +159,11 @@ void App::Reload() {
     notifier_.Status(Summary() + "; last reload FAILED, see log");
     return;
   }
+  // Locations installed at run time that the file now lists are the file's from now on.
+  std::shared_ptr<const config::Config> new_config = std::move(loaded.config);
+  for (const auto& loc : new_config->ghl.locations) installed_.erase(loc.id);
   config::Diagnostics sync_errors;
-  auto syncs = sync::BuildSyncs(*loaded.config, sync_errors);
+  auto syncs = sync::BuildSyncs(*WithInstalled(new_config), sync_errors);
   if (!sync_errors.empty()) {
     for (const auto& d : sync_errors) spdlog::error("config reload: {}", d.ToString());
     spdlog::error(
@@ -157,10 +176,12 @@ void App::Reload() {
     return;
   }
   if (engine_) engine_->Replace(std::move(syncs));
-  for (const auto& key : RestartOnlyChanges(*config_, *loaded.config)) {
+  for (const auto& key : RestartOnlyChanges(*config_, *new_config)) {
     spdlog::warn("config reload: {} changed; it takes effect after a restart", key);
   }
-  config_ = std::move(loaded.config);
+  auto old_config = std::move(config_);
+  config_ = std::move(new_config);
+  ApplyLocations(*old_config);
   ApplyLogging(config_->logging);
   LogLocations();
   metrics_.reloads_ok.Increment();
@@ -192,6 +213,7 @@ void App::Shutdown(const std::string& why) {
     notifier_.StopWatchdog();
     budget_timer_.cancel();
     for (auto& [id, t] : probe_timers_) t->cancel();
+    for (auto& [id, t] : install_timers_) t->cancel();
     if (http_) http_->Stop();
     if (webhooks_) webhooks_->Stop();
     // The worker finishes its round; GHL calls it still makes answer "retry" at once.
@@ -221,16 +243,52 @@ void App::StartGhlClient() {
                             "OAuth token refreshes by outcome (ok, retry, minted, adopted, "
                             "refused)")
                         .Register(metrics_.registry());
-  const auto oauth =
+  oauth_ =
       OAuthSessionsFor(g, io_, *curl_, store_->db(), clock_, [&refreshes](const char* outcome) {
         refreshes.Add({{"outcome", outcome}}).Increment();
       });
-  for (const auto& loc : g.locations) ghl_->AddLocation(loc.id, TokenSourceFor(loc, oauth.get()));
-  RestoreBudgets();
+  for (const auto& loc : g.locations) ServeLocation(loc.id, TokenSourceFor(loc, oauth_.get()));
   ScheduleBudgetFlush();
-  for (const auto& loc : g.locations) {
-    location_problems_[loc.id] = "not checked yet";
-    ProbeLocation(loc.id);
+}
+
+void App::ServeLocation(const std::string& location_id,
+                        std::shared_ptr<ghl_client::TokenSource> tokens) {
+  if (served_.insert(location_id).second) {
+    ghl_->AddLocation(location_id, std::move(tokens));
+    RestoreBudget(location_id);
+  } else {
+    ghl_->Resume(location_id, std::move(tokens));
+  }
+  location_problems_[location_id] = "not checked yet";
+  ProbeLocation(location_id);
+}
+
+void App::ApplyLocations(const config::Config& old_cfg) {
+  auto find = [](const config::Config& c, const std::string& id) -> const config::LocationConfig* {
+    for (const auto& loc : c.ghl.locations) {
+      if (loc.id == id) return &loc;
+    }
+    return nullptr;
+  };
+  for (const auto& loc : config_->ghl.locations) {
+    const auto* before = find(old_cfg, loc.id);
+    const bool changed = before == nullptr || before->auth != loc.auth ||
+                         before->token.Reveal() != loc.token.Reveal() ||
+                         ghl_->Status(loc.id).paused;
+    if (!changed) continue;
+    if (loc.auth == "oauth" && !oauth_) {
+      spdlog::warn("config reload: location {} uses OAuth, which needs a restart to start", loc.id);
+      continue;
+    }
+    spdlog::info("config reload: location {} {}", loc.id, before ? "updated" : "added");
+    ServeLocation(loc.id, TokenSourceFor(loc, oauth_.get()));
+  }
+  for (const auto& loc : old_cfg.ghl.locations) {
+    if (find(*config_, loc.id) != nullptr || installed_.count(loc.id) > 0) continue;
+    spdlog::info("config reload: location {} removed; its state stays in the state file", loc.id);
+    ghl_->Pause(loc.id, "removed from the configuration");
+    location_problems_.erase(loc.id);
+    if (auto it = probe_timers_.find(loc.id); it != probe_timers_.end()) it->second->cancel();
   }
 }
 
@@ -265,32 +323,30 @@ void App::ProbeLocation(const std::string& location_id) {
              });
 }
 
-void App::RestoreBudgets() {
+void App::RestoreBudget(const std::string& location_id) {
   state::RateBudgetStore budgets(store_->db());
   const auto now = std::chrono::time_point_cast<std::chrono::system_clock::duration>(clock_.Now());
-  for (const auto& loc : config_->ghl.locations) {
-    auto stored = budgets.Load(BudgetResource(loc.id));
-    if (!stored.ok()) {
-      spdlog::warn("cannot read the saved GHL budget of {}: {}", loc.id, stored.error().message);
-      continue;
-    }
-    if (!stored->has_value()) continue;
-    ghl_->limiter(loc.id)->RestoreDaily({(*stored)->day, (*stored)->used}, now);
-    spdlog::info("location {}: {} GHL requests left today (restored)", loc.id,
-                 ghl_->limiter(loc.id)->DailyRemaining(now));
+  auto stored = budgets.Load(BudgetResource(location_id));
+  if (!stored.ok()) {
+    spdlog::warn("cannot read the saved GHL budget of {}: {}", location_id, stored.error().message);
+    return;
   }
+  if (!stored->has_value()) return;
+  ghl_->limiter(location_id)->RestoreDaily({(*stored)->day, (*stored)->used}, now);
+  spdlog::info("location {}: {} GHL requests left today (restored)", location_id,
+               ghl_->limiter(location_id)->DailyRemaining(now));
 }
 
 void App::SaveBudgets() {
   if (!ghl_ || !store_) return;
   state::RateBudgetStore budgets(store_->db());
   const std::string now = state::FormatUtcIso8601(clock_.Now());
-  for (const auto& loc : config_->ghl.locations) {
-    auto* limiter = ghl_->limiter(loc.id);
+  for (const auto& id : served_) {
+    auto* limiter = ghl_->limiter(id);
     if (limiter == nullptr || limiter->daily_state().used == 0) continue;
     const auto d = limiter->daily_state();
-    if (auto r = budgets.Save(BudgetResource(loc.id), {d.day, d.used}, now); !r.ok()) {
-      spdlog::warn("cannot save the GHL budget of {}: {}", loc.id, r.error().message);
+    if (auto r = budgets.Save(BudgetResource(id), {d.day, d.used}, now); !r.ok()) {
+      spdlog::warn("cannot save the GHL budget of {}: {}", id, r.error().message);
     }
   }
 }
@@ -306,7 +362,7 @@ void App::ScheduleBudgetFlush() {
 
 int App::StartSync() {
   config::Diagnostics errors;
-  auto syncs = sync::BuildSyncs(*config_, errors);
+  auto syncs = sync::BuildSyncs(*WithInstalled(config_), errors);
   if (!errors.empty()) {
     for (const auto& d : errors) spdlog::error("{}", d.ToString());
     spdlog::error("{} problem(s) in the mappings or connectors; nothing was started",
@@ -317,6 +373,12 @@ int App::StartSync() {
   sync::EngineOptions options;
   options.state_path = config_->state.path;
   options.busy_timeout = config_->state.busy_timeout;
+  if (oauth_) {
+    // GHL's appId is the client id's part before the first '-' (FACTS §9, the SDK's check).
+    const auto& client_id = config_->ghl.oauth.client_id;
+    options.app_id = client_id.substr(0, client_id.find('-'));
+    options.on_installs_changed = [this] { boost::asio::post(io_, [this] { ApplyInstalls(); }); };
+  }
   engine_ = std::make_unique<sync::Engine>(clock_, *gateway_, &metrics_.registry(), options);
   if (auto started = engine_->Start(std::move(syncs)); !started.ok()) {
     spdlog::error("sync engine: {}", started.error().message);

@@ -13,16 +13,20 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "config/config.h"
 #include "connectors/ghl/client.h"
+#include "connectors/ghl/oauth.h"
 #include "core/http_server.h"
 #include "daemon/metrics.h"
 #include "daemon/systemd_notify.h"
 #include "daemon/webhook_ingress.h"
 #include "daemon/work_tracker.h"
+#include "state/app_installs.h"
 #include "state/sqlite_state_store.h"
 #include "sync/engine.h"
 #include "sync/ghl_gateway.h"
@@ -66,10 +70,37 @@ class App {
   SystemdNotifier notifier_;
   WorkTracker work_;
   void StartGhlClient();
+  // Hands `location` to the GHL client (or gives it a new token source) and checks it.
+  void ServeLocation(const std::string& location_id,
+                     std::shared_ptr<ghl_client::TokenSource> tokens);
+  // After a reload: adds the locations the new configuration has, pauses the ones it
+  // dropped, and gives a changed token to the client.
+  void ApplyLocations(const config::Config& old_cfg);
   void ProbeLocation(const std::string& location_id);
-  void RestoreBudgets();
+  void RestoreBudget(const std::string& location_id);
   void SaveBudgets();
   void ScheduleBudgetFlush();
+
+  // INSTALL / UNINSTALL (daemon/app_installs.cc): the app_installs table, recorded by the
+  // engine from webhooks, acted on here. Run at start and after the engine recorded one.
+  void ApplyInstalls();
+  void Install(const state::AppInstall& row);
+  bool Uninstall(const state::AppInstall& row);
+  // Forgets the OAuth tokens of `resource` stored before `event_at_ms`.
+  void ForgetTokens(const std::string& resource, int64_t event_at_ms);
+  // The configuration with the locations installed at run time added (auth: oauth).
+  std::shared_ptr<const config::Config> WithInstalled(
+      std::shared_ptr<const config::Config> config) const;
+  // Rebuilds the syncs for the current locations (an install or uninstall).
+  void RebuildSyncs();
+  std::shared_ptr<ghl_client::OAuthSessions> oauth_;
+  // Locations that INSTALL webhooks added (not in ghl-syncd.yaml).
+  std::set<std::string> installed_;
+  // Every location handed to ghl_ (it cannot forget one; a dropped one is paused).
+  std::set<std::string> served_;
+  // resource -> (event_at_ms, installed) of the app_installs row acted on last.
+  std::map<std::string, std::pair<int64_t, bool>> applied_;
+  std::map<std::string, std::unique_ptr<boost::asio::steady_timer>> install_timers_;
 
   std::unique_ptr<state::SqliteStateStore> store_;
   SystemClock clock_;

@@ -242,7 +242,8 @@ Field<SyncSpec> KeyField() {
 Field<SyncSpec> LocationsField() {
   auto field = config::fields::StringList(
       "locations", &SyncSpec::locations,
-      "GHL location ids this sync serves; empty: every location in ghl-syncd.yaml.");
+      "GHL location ids this sync serves; empty: every location in ghl-syncd.yaml, "
+      "and every one an INSTALL webhook adds (`ghl.oauth.follow_installs`).");
   field.parse = [parse = field.parse](SyncSpec& s, const YAML::Node& n, Context& c) {
     s.locations_line = n.Mark().line + 1;
     s.locations_column = n.Mark().column + 1;

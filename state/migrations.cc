@@ -80,6 +80,14 @@ const std::vector<Migration>& BuiltinMigrations() {
        // pass (sync/store.h LinksToReread); the partial index keeps that lookup cheap.
        "CREATE INDEX links_reread ON links (sync, id)"
        " WHERE deleted = 0 AND ghl_version = '' AND ext_version = '';"},
+      {7, "create app_installs table",
+       // Where the Marketplace app is installed, as INSTALL / UNINSTALL webhooks said
+       // (state/app_installs.h). event_at: the webhook's time, Unix milliseconds.
+       "CREATE TABLE app_installs (resource TEXT PRIMARY KEY,"
+       " level TEXT NOT NULL CHECK (level IN ('location', 'company')),"
+       " company_id TEXT NOT NULL DEFAULT '', installed INTEGER NOT NULL,"
+       " event_at INTEGER NOT NULL, webhook_id TEXT NOT NULL DEFAULT '',"
+       " updated_at INTEGER NOT NULL);"},
   };
   return kMigrations;
 }

@@ -8,6 +8,7 @@
 
 #include "connectors/ghl/webhook_event.h"
 #include "connectors/registry.h"
+#include "state/app_installs.h"
 #include "state/inbox.h"
 #include "state/sqlite.h"
 #include "sync/progress.h"
@@ -329,12 +330,30 @@ void Engine::ProcessInbox() {
     }
     skipped.clear();
   };
+  bool installs_changed = false;
   for (const auto& row : pending.value()) {
     const int64_t now = UnixMs(clock_);
     auto event = ghl_client::ParseWebhookEvent(row.body);
     auto skip = [&](std::string note) { skipped.emplace_back(row.id, std::move(note)); };
     if (!event.ok()) {
       skip("unreadable: " + event.error().message);
+      continue;
+    }
+    if (event->kind == ghl_client::WebhookKind::kInstall ||
+        event->kind == ghl_client::WebhookKind::kUninstall) {
+      auto recorded = RecordAppEvent(row.id, *event, now);
+      if (!recorded.ok()) {
+        spdlog::warn("webhook {} ({}): {}; tried again shortly", row.webhook_id, event->type,
+                     recorded.error().message);
+        count("retry");
+        break;
+      }
+      if (!recorded->empty()) {
+        skip(*recorded);
+        continue;
+      }
+      count("done");
+      installs_changed = true;
       continue;
     }
     if (event->object.empty() || (event->kind != ghl_client::WebhookKind::kUpsert &&
@@ -382,6 +401,47 @@ void Engine::ProcessInbox() {
     if (failed) break;  // keep order: later events of the same record wait for this one
   }
   settle_skipped();
+  if (installs_changed && options_.on_installs_changed) options_.on_installs_changed();
+}
+
+Result<std::string> Engine::RecordAppEvent(int64_t row_id, const ghl_client::WebhookEvent& event,
+                                           int64_t now) {
+  if (options_.app_id.empty()) {
+    return event.type + ": no Marketplace app is configured (ghl.oauth.client_id)";
+  }
+  rapidjson::Document payload;
+  payload.Parse(event.record_json.data(), event.record_json.size());
+  auto text = [&payload](const char* key) -> std::string {
+    if (!payload.IsObject()) return "";
+    auto it = payload.FindMember(key);
+    return it != payload.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+  };
+  const std::string app_id = text("appId");
+  if (app_id != options_.app_id) {
+    return fmt::format("{} of another app (appId '{}'; this daemon's app is '{}')", event.type,
+                       app_id, options_.app_id);
+  }
+  state::AppInstall install;
+  install.location = !event.location_id.empty();
+  install.company_id = text("companyId");
+  install.resource = install.location ? event.location_id : install.company_id;
+  if (install.resource.empty()) return event.type + " names neither a location nor a company";
+  install.installed = event.kind == ghl_client::WebhookKind::kInstall;
+  install.event_at_ms = event.timestamp_ms.value_or(now);
+  install.webhook_id = event.webhook_id;
+  state::AppInstallStore installs(*w_->db);
+  bool stored = false;
+  auto r = w_->store->Transaction([&]() -> Result<void> {
+    auto s = installs.Record(install, now);
+    if (!s) return s.error();
+    stored = *s;
+    return w_->inbox->MarkDone(row_id, event.type, now);
+  });
+  if (!r.ok()) return r.error();
+  spdlog::info("{} {} {}{}", event.type, install.location ? "location" : "company",
+               install.resource,
+               stored ? " recorded" : ": a newer event for it was recorded already; kept that");
+  return std::string();
 }
 
 void Engine::Dispatch(int rounds) {

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,6 +31,7 @@
 #include "config/config.h"
 #include "config/diagnostics.h"
 #include "connectors/connector.h"
+#include "connectors/ghl/webhook_event.h"
 #include "core/clock.h"
 #include "mapping/mapping.h"
 #include "sync/ghl_gateway.h"
@@ -56,6 +58,12 @@ struct EngineOptions {
   int inbox_batch = 200;
   int64_t progress_log_interval_ms = 30'000;  // while writes are waiting
   RunnerOptions runner;
+  // INSTALL / UNINSTALL webhooks of this Marketplace app (the part of its client id before
+  // the first '-', as GHL's appId) are recorded in the app_installs table; "" (no OAuth
+  // app configured): they are skipped. `on_installs_changed` is called, on the engine's
+  // thread, after one was recorded.
+  std::string app_id;
+  std::function<void()> on_installs_changed;
 };
 
 struct SyncStatus {
@@ -96,6 +104,10 @@ class Engine {
   void Round();
   void Dispatch(int rounds);
   void ProcessInbox();
+  // Records an INSTALL / UNINSTALL event and marks its row done, in one transaction. The
+  // value: "" when recorded, else why the event was skipped.
+  Result<std::string> RecordAppEvent(int64_t row_id, const ghl_client::WebhookEvent& event,
+                                     int64_t now);
   void ReportProgress(size_t runner, SyncStatus& status);
   struct Metrics;
 

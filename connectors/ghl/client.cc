@@ -375,6 +375,12 @@ void GhlClient::PauseLocation(Location& loc, const std::string& reason) {
   }
 }
 
+void GhlClient::Pause(const std::string& location_id, const std::string& reason) {
+  if (auto it = locations_.find(location_id); it != locations_.end()) {
+    PauseLocation(*it->second, reason);
+  }
+}
+
 void GhlClient::Resume(const std::string& location_id, std::shared_ptr<TokenSource> tokens) {
   auto it = locations_.find(location_id);
   if (it == locations_.end()) return;

@@ -108,6 +108,9 @@ class GhlClient {
   void AddLocation(const std::string& location_id, std::shared_ptr<TokenSource> tokens);
   // Queues `request` for `location_id`; `done` runs once, on the loop.
   void Call(const std::string& location_id, Lane lane, ApiRequest request, Callback done);
+  // Pauses `location_id` (e.g. the app was uninstalled there): queued and later calls come
+  // back kRetry/kPaused with `reason` until Resume().
+  void Pause(const std::string& location_id, const std::string& reason);
   // Lifts a pause after an auth failure (e.g. a reload brought a new token).
   void Resume(const std::string& location_id, std::shared_ptr<TokenSource> tokens = nullptr);
 

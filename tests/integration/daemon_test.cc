@@ -244,6 +244,37 @@ TEST_F(DaemonTest, SighupAppliesAValidConfigAndKeepsTheOldOneWhenBroken) {
   EXPECT_EQ(d->Wait(10s), 0) << d->Log();
 }
 
+TEST_F(DaemonTest, SighupAddsAndRemovesLocations) {
+  // A second sub-account, with its own token (201, or 409 when this binary made it already).
+  const int made =
+      g_emulator->Admin("POST", "/locations", R"({"id":"loc-2","token":"pit-two"})").status;
+  ASSERT_TRUE(made == 201 || made == 409) << made;
+  auto d = Start();
+  const std::string url = BaseUrl(*d);
+  ASSERT_FALSE(url.empty());
+  ASSERT_TRUE(d->WaitForLog("location loc-1: GHL accepted the token", 10s)) << d->Log();
+
+  const std::string two = "    - id: loc-2\n      token: pit-two\n";
+  std::string text = ConfigText();
+  text.insert(text.find("state:\n"), two);
+  dir_.Write("ghl-syncd.yaml", text);
+  d->Signal(SIGHUP);
+  ASSERT_TRUE(d->WaitForLog("location loc-2: GHL accepted the token", 10s)) << d->Log();
+  EXPECT_NE(d->Log().find("config reload: location loc-2 added"), std::string::npos);
+  EXPECT_EQ(HttpRequest(url + "/readyz").status, 200);
+
+  // Dropped again: paused, no longer part of readiness.
+  dir_.Write("ghl-syncd.yaml", ConfigText());
+  d->Signal(SIGHUP);
+  ASSERT_TRUE(d->WaitForLog("config reload: location loc-2 removed", 10s)) << d->Log();
+  EXPECT_EQ(HttpRequest(url + "/readyz").status, 200);
+  const std::string metrics = HttpRequest(url + "/metrics").body;
+  EXPECT_EQ(Metric(metrics, R"(ghl_syncd_location_paused{location="loc-2"})"), 1) << metrics;
+  d->Signal(SIGTERM);
+  EXPECT_EQ(d->Wait(10s), 0) << d->Log();
+  EXPECT_EQ(d->Log().find("pit-two"), std::string::npos);
+}
+
 TEST_F(DaemonTest, TalksToSystemdReadyWatchdogStatusStopping) {
   const auto sock_path = dir_ / "notify.sock";
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);

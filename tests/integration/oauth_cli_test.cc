@@ -4,9 +4,12 @@
 
 #include <regex>
 
+#include "state/app_installs.h"
+#include "state/inbox.h"
 #include "state/oauth_tokens.h"
 #include "state/sqlite_state_store.h"
 #include "tests/integration/oauth_emulator.h"
+#include "tests/support/sync_harness.h"
 
 namespace ghl {
 namespace {
@@ -32,7 +35,7 @@ class AuthCommandTest : public testing::OAuthSuite {
     WriteConfig(client_id_);
   }
 
-  void WriteConfig(const std::string& client_id) {
+  void WriteConfig(const std::string& client_id, const std::string& extra = "") {
     config_ = dir_.Write("ghl-syncd.yaml", "ghl:\n  base_url: " + emu_->base_url() + R"(
   oauth:
     client_id: ")" + client_id + R"("
@@ -48,7 +51,7 @@ http:
 logging:
   format: text
 mappings_dir: mappings
-)");
+)" + extra);
   }
 
   std::unique_ptr<Process> Run(std::vector<std::string> args) {
@@ -189,6 +192,166 @@ TEST_F(AuthCommandTest, TheDaemonServesAnOAuthLocationAndRefreshesItAfterA401) {
   EXPECT_EQ(stored[0].generation, 2);
   EXPECT_EQ(daemon->Log().find(stored[0].access_token.Reveal()), std::string::npos);
   EXPECT_EQ(daemon->Log().find(stored[0].refresh_token.Reveal()), std::string::npos);
+  daemon->Signal(SIGTERM);
+  EXPECT_EQ(daemon->Wait(20s), 0) << daemon->Log();
+}
+
+// A Marketplace app as an agency runs it: the daemon serves the locations the app is
+// installed on, INSTALL and UNINSTALL webhooks add and remove them while it runs, and what
+// it learned survives a restart.
+class InstallWebhookTest : public AuthCommandTest {
+ protected:
+  void SetUp() override {
+    AuthCommandTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto info = Json(emu_->Admin("GET", "/info").body);
+    ASSERT_TRUE(info.IsObject() && info.HasMember("webhookPublicKeys"));
+    dir_.Write("keys/ed25519.pem", info["webhookPublicKeys"]["ed25519"].GetString());
+    webhook_port_ = testing::FreePort();
+    auto r = emu_->Admin(
+        "PUT", "/webhooks/config",
+        R"({"urls":["http://127.0.0.1:)" + std::to_string(webhook_port_) + R"(/webhooks/ghl"]})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    WriteConfig(client_id_, R"(webhooks:
+  enabled: true
+  listen: 127.0.0.1:)" + std::to_string(webhook_port_) +
+                                R"(
+  builtin_keys: false
+  public_key_files: [keys/ed25519.pem]
+connectors:
+  crm: {type: csv, dir: data}
+)");
+    dir_.Write("data/contacts.csv", "id,email,first_name\n");
+    // No `locations:`: every location, the installed ones included.
+    dir_.Write("mappings/contacts.yaml", R"(object: contacts
+external: {connector: crm, file: contacts.csv}
+key: id
+match: [email]
+poll_interval: 1s
+fields:
+  - {ghl: email, external: email}
+  - {ghl: firstName, external: first_name}
+)");
+  }
+  void TearDown() override { emu_->Admin("PUT", "/webhooks/config", R"({"urls":[]})"); }
+
+  // A contact created in GHL by a person, which fires ContactCreate.
+  std::string CreateContact(const std::string& location, const std::string& email) {
+    auto r = emu_->Admin("POST", "/user/contacts/",
+                         R"({"locationId":")" + location + R"(","email":")" + email +
+                             R"(","firstName":"Installed"})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? Json(r.body)["contact"]["id"].GetString() : "";
+  }
+  bool CsvHas(const std::string& needle, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::ifstream in(dir_ / "data/contacts.csv");
+      std::stringstream text;
+      text << in.rdbuf();
+      if (text.str().find(needle) != std::string::npos) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+  // "<state>: <note>" of the newest inbox row whose body has `needle`, once it is processed.
+  std::string InboxNote(const std::string& needle, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto store = state::OpenSqlite({.path = dir_ / "state.db"});
+      if (store.ok()) {
+        auto stmt = (*store)->db().Prepare(
+            "SELECT state, note FROM webhook_inbox WHERE instr(body, ?1) > 0 ORDER BY id DESC "
+            "LIMIT 1");
+        if (stmt.ok() && stmt->BindText(1, needle).ok()) {
+          auto row = stmt->Step();
+          if (row.ok() && *row && stmt->ColumnText(0) != "new") {
+            return stmt->ColumnText(0) + ": " + stmt->ColumnText(1);
+          }
+        }
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return "";
+  }
+  void Agency(const std::string& locations) {
+    const std::string redirect = Authorize(R"("userType":"Company","companyId":")" +
+                                           emu_->company_id() + R"(","locationIds":)" + locations);
+    auto auth = Run({"auth", "--code", redirect.substr(redirect.find("code=") + 5)});
+    ASSERT_EQ(auth->Wait(30s), 0) << auth->Log();
+  }
+  bool HasTokens(const std::string& resource) {
+    for (const auto& t : Stored()) {
+      if (t.resource == resource) return true;
+    }
+    return false;
+  }
+
+  uint16_t webhook_port_ = 0;
+};
+
+TEST_F(InstallWebhookTest, InstallAddsALocationAtRunTimeAndUninstallRemovesIt) {
+  // The agency token, with the app on the configured location only.
+  Agency("[\"" + emu_->location_id() + "\"]");
+  ASSERT_FALSE(HasTokens(sibling_));
+  auto daemon = Run({"run"});
+  ASSERT_TRUE(
+      daemon->WaitForLog("location " + emu_->location_id() + ": GHL accepted the token", 30s))
+      << daemon->Log();
+
+  // The agency installs the app on a second location: INSTALL reaches the daemon, which
+  // mints its token from the agency token and syncs its contacts.
+  Authorize(R"("userType":"Company","companyId":")" + emu_->company_id() + R"(","locationIds":[")" +
+            sibling_ + "\"]");
+  ASSERT_TRUE(daemon->WaitForLog("location " + sibling_ + ": GHL accepted the token", 30s))
+      << daemon->Log();
+  EXPECT_TRUE(HasTokens(sibling_));
+  CreateContact(sibling_, "branch2@example.com");
+  EXPECT_TRUE(CsvHas("branch2@example.com", 30s)) << daemon->Log();
+  EXPECT_EQ(InboxNote(R"("type":"INSTALL")", 10s), "done: INSTALL");
+
+  // Another app's INSTALL on the same location is not this daemon's business.
+  const auto other = world_->Register();
+  ASSERT_EQ(emu_->Admin("POST", "/oauth/authorize",
+                        R"({"clientId":")" + other.id +
+                            R"(","userType":"Location","locationId":")" + sibling_ + "\"}")
+                .status,
+            201);
+  const std::string note = InboxNote(other.id.substr(0, other.id.find('-')), 10s);
+  EXPECT_NE(note.find("skipped: INSTALL of another app"), std::string::npos) << note;
+
+  // A restart keeps serving the installed location.
+  daemon->Signal(SIGTERM);
+  ASSERT_EQ(daemon->Wait(20s), 0) << daemon->Log();
+  daemon = Run({"run"});
+  ASSERT_TRUE(daemon->WaitForLog("location " + sibling_ + ": GHL accepted the token", 30s))
+      << daemon->Log();
+  EXPECT_NE(daemon->Log().find("(+1 installed at run time)"), std::string::npos) << daemon->Log();
+  CreateContact(sibling_, "after-restart@example.com");
+  EXPECT_TRUE(CsvHas("after-restart@example.com", 30s)) << daemon->Log();
+
+  // UNINSTALL: the location's tokens are forgotten and it is no longer served.
+  ASSERT_EQ(emu_->Admin("POST", "/oauth/uninstall",
+                        R"({"clientId":")" + client_id_ + R"(","locationId":")" + sibling_ + "\"}")
+                .status,
+            200);
+  ASSERT_TRUE(daemon->WaitForLog("location " + sibling_ + ": the app is uninstalled", 30s))
+      << daemon->Log();
+  EXPECT_FALSE(HasTokens(sibling_));
+  EXPECT_TRUE(HasTokens(emu_->location_id()));
+  CreateContact(sibling_, "uninstalled@example.com");
+  const std::string skipped = InboxNote("uninstalled@example.com", 10s);
+  EXPECT_NE(skipped.find("skipped: no sync serves contacts of location '" + sibling_ + "'"),
+            std::string::npos)
+      << skipped;
+  std::smatch port;
+  const std::string log = daemon->Log();
+  ASSERT_TRUE(std::regex_search(log, port, std::regex(R"(http listener on 127\.0\.0\.1:(\d+))")));
+  EXPECT_EQ(testing::HttpRequest("http://127.0.0.1:" + port[1].str() + "/readyz").status, 200);
+  for (const auto& t : Stored()) {
+    EXPECT_EQ(log.find(t.access_token.Reveal()), std::string::npos);
+    EXPECT_EQ(log.find(t.refresh_token.Reveal()), std::string::npos);
+  }
   daemon->Signal(SIGTERM);
   EXPECT_EQ(daemon->Wait(20s), 0) << daemon->Log();
 }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "state/app_installs.h"
 #include "state/migrations.h"
 #include "state/sqlite.h"
 #include "state/sqlite_state_store.h"
@@ -527,6 +528,37 @@ TEST(FormatUtcIso8601Test, FormatsWholeSecondsInUtc) {
   EXPECT_EQ(FormatUtcIso8601(Clock::TimePoint{std::chrono::milliseconds{951782399999}}),
             "2000-02-28T23:59:59Z");
   EXPECT_EQ(FormatUtcIso8601(Clock::TimePoint{std::chrono::seconds{-1}}), "1969-12-31T23:59:59Z");
+}
+
+TEST_F(StateStoreTest, AppInstallsKeepTheNewestEventOfEachResource) {
+  auto store = MustOpen(Options(dir_ / "state.db"));
+  ASSERT_NE(store, nullptr);
+  AppInstallStore installs(store->db());
+  auto record = [&](const AppInstall& event, int64_t now) {
+    auto r = installs.Record(event, now);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() && *r;
+  };
+  AppInstall install{"loc-1", true, "co-1", true, 2'000, "wh-1"};
+  EXPECT_TRUE(record(install, 10));
+  // A late UNINSTALL from before the INSTALL changes nothing.
+  AppInstall stale{"loc-1", true, "", false, 1'000, "wh-0"};
+  EXPECT_FALSE(record(stale, 11));
+  // A newer UNINSTALL (location-level: no companyId) wins and keeps the known company.
+  AppInstall removed{"loc-1", true, "", false, 3'000, "wh-2"};
+  EXPECT_TRUE(record(removed, 12));
+  AppInstall agency{"co-1", false, "co-1", true, 500, "wh-3"};
+  EXPECT_TRUE(record(agency, 13));
+  auto rows = installs.All();
+  ASSERT_TRUE(rows.ok()) << rows.error().message;
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].resource, "co-1");
+  EXPECT_FALSE((*rows)[0].location);
+  EXPECT_EQ((*rows)[1].resource, "loc-1");
+  EXPECT_FALSE((*rows)[1].installed);
+  EXPECT_EQ((*rows)[1].company_id, "co-1");
+  EXPECT_EQ((*rows)[1].event_at_ms, 3'000);
+  EXPECT_EQ((*rows)[1].webhook_id, "wh-2");
 }
 
 }  // namespace
