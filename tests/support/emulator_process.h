@@ -64,6 +64,28 @@ class EmulatorProcess {
     if (std::regex_search(log, m, std::regex(R"(token \(PIT\): (\S+))"))) token_ = m[1];
   }
 
+  // Every test that used this emulator proves the client kept GHL's limit: the most
+  // requests admitted in any window must not pass the burst the emulator announced (with
+  // `--no-rate-limit` it admits everything, so only the client kept it). Tests that
+  // overload the emulator on purpose turn this off.
+  ~EmulatorProcess() {
+    // Not when the test stopped the emulator itself.
+    if (!ok() || !check_windows_ || process_->Wait(std::chrono::milliseconds(0))) return;
+    auto config = Json(Admin("GET", "/config").body);
+    auto window = Json(Admin("GET", "/requests/max-window").body);
+    if (!config.IsObject() || !window.IsObject() || !config.HasMember("rateLimit")) {
+      ADD_FAILURE() << "cannot read the emulator's limit or request log";
+      return;
+    }
+    const int64_t burst = config["rateLimit"]["burst"].GetInt64();
+    EXPECT_LE(window["max"].GetInt64(), burst)
+        << "a " << config["rateLimit"]["intervalMs"].GetInt64()
+        << " ms window held more requests than the announced burst";
+  }
+  EmulatorProcess(const EmulatorProcess&) = delete;
+  EmulatorProcess& operator=(const EmulatorProcess&) = delete;
+  void SkipWindowCheck() { check_windows_ = false; }
+
   bool ok() const { return startup_error_.empty() && !base_url_.empty() && !token_.empty(); }
   const std::string& startup_error() const { return startup_error_; }
   const std::string& base_url() const { return base_url_; }
@@ -91,6 +113,7 @@ class EmulatorProcess {
   TempDir dir_;
   std::unique_ptr<Process> process_;
   std::string startup_error_, base_url_, location_id_, company_id_, token_;
+  bool check_windows_ = true;
 };
 
 }  // namespace ghl::testing
