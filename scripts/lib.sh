@@ -7,7 +7,9 @@ GHL_BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config git
   libsqlite3-dev curl libsystemd-dev rapidjson-dev libssl-dev libcurl4-openssl-dev
   libphonenumber-dev libhowardhinnant-date-dev libicu-dev tzdata libcsv-dev libpq-dev)
 # ... and what the test suite needs on top (format check, unit verification, HTTP client).
-GHL_TEST_PACKAGES=(libgtest-dev libgmock-dev clang-format sqlite3 systemd postgresql)
+# nghttp2-server and openssl: the HTTP/2 test (tests/integration/curl_multi_h2_test.cc).
+GHL_TEST_PACKAGES=(libgtest-dev libgmock-dev clang-format sqlite3 systemd postgresql nghttp2-server
+                   openssl)
 
 ghl_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -83,7 +83,11 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
 }  // namespace
 
 CurlMulti::CurlMulti(asio::io_context& io, Options options)
-    : io_(io), multi_(curl_multi_init()), timer_(io), alive_(std::make_shared<bool>(true)) {
+    : io_(io),
+      multi_(curl_multi_init()),
+      timer_(io),
+      ca_file_(std::move(options.ca_file)),
+      alive_(std::make_shared<bool>(true)) {
   curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlMulti::OnSocket);
   curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
   curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlMulti::OnTimer);
@@ -132,6 +136,7 @@ void CurlMulti::Start(HttpRequest request, Callback done) {
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
   curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  if (!ca_file_.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file_.c_str());
   curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
   transfers_[e] = std::move(t);
   curl_multi_add_handle(multi_, e);  // curl then asks for a 0 ms timer to start it
@@ -219,6 +224,7 @@ void CurlMulti::CollectFinished() {
     long connects = 0;
     curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
     connections_opened_ += connects;
+    curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &response.http_version);
     if (code == CURLE_OK) {
       curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &response.status);
     } else {

@@ -38,6 +38,9 @@ struct HttpResponse {
   std::string error;  // curl's message when curl_code != CURLE_OK
   std::chrono::microseconds elapsed{0};
   bool too_large = false;  // the body passed max_response_bytes
+  // The HTTP version used (CURLINFO_HTTP_VERSION: CURL_HTTP_VERSION_1_1, _2_0, ...); 0
+  // when no answer arrived.
+  long http_version = 0;
 
   std::string Header(const std::string& lowercase_name) const;
 };
@@ -47,6 +50,9 @@ class CurlMulti {
   struct Options {
     long max_connections_per_host = 16;
     long max_connections = 256;
+    // PEM file of the CAs to trust instead of the system's (CURLOPT_CAINFO); empty: the
+    // system's.
+    std::string ca_file;
   };
   using Callback = std::function<void(HttpResponse)>;
 
@@ -78,6 +84,7 @@ class CurlMulti {
   std::map<curl_socket_t, std::shared_ptr<Socket>> sockets_;
   std::map<CURL*, std::unique_ptr<Transfer>> transfers_;
   long connections_opened_ = 0;
+  std::string ca_file_;
   std::shared_ptr<bool> alive_;
 };
 
