@@ -205,8 +205,10 @@ const Table<ResourceOptions>& ResourceTable() {
                      "Where an item's key is (dotted path or JSON pointer); default: the "
                      "mapping's key column."),
       fields::String("updated_field", &ResourceOptions::updated_field,
-                     "Where an item's last-update time is; it becomes the row's version. "
-                     "Without it the version is a hash of the item."),
+                     "Where an item's last-update time is: incremental scans follow it, "
+                     "and it is part of the row's version (with a hash of the item, which "
+                     "tells apart two edits within the same second). Without it the "
+                     "version is the hash alone."),
       fields::Section("get", &ResourceOptions::get, CallTable(), "Reading one item."),
       fields::Section("create", &ResourceOptions::create, CallTable(), "Creating an item."),
       fields::Section("update", &ResourceOptions::update, CallTable(), "Updating an item."),
@@ -291,13 +293,15 @@ std::string ReferenceMarkdown() {
          "not objects or have no key are reported and never taken as deleted. Nested objects "
          "read as dotted fields (`address.city`) and are written back as nested objects. With "
          "`list.updated_since` a scan resumes from the highest `updated_field` value seen "
-         "(minus `overlap`); without it every scan is a full scan. A row's version is its "
-         "`updated_field` value, else a hash of the item's JSON; writes return the version of "
-         "the item as the API answered it (or as a follow-up GET reads it when the answer has "
-         "no item), which is how the daemon recognises its own writes. An update that answers "
-         "404 becomes a create under the given key; deleting a missing item succeeds. 429 "
-         "(honouring Retry-After), 5xx, timeouts and resets are retried within the call, "
-         "then left to the engine; other 4xx answers are permanent errors with the body kept. "
+         "(minus `overlap`); without it every scan is a full scan. A row's version is a hash "
+         "of the item's JSON, prefixed by its `updated_field` value when configured (so an "
+         "edit in the same second as the daemon's own write is still seen); writes return "
+         "the version of the item as the API answered it (or as a follow-up GET reads it when "
+         "the answer has no item), which is how the daemon recognises its own writes. An "
+         "update that answers 404 becomes a create under the given key; deleting a missing "
+         "item succeeds. 429 (honouring Retry-After), 5xx, timeouts and resets are retried "
+         "within the call, then left to the engine; other 4xx answers are permanent errors "
+         "with the body kept. "
          "Credentials never appear in logs or messages.\n";
 }
 

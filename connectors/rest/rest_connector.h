@@ -23,13 +23,16 @@
 //        After a kRetry for lack of an answer (5xx, 429, timeouts), the ops after it are
 //        not attempted and are kRetry too.
 //
-// Versions (how the engine recognises its own writes): Row::version is the item's
-// updated_field value when configured, else a hash of the item's JSON with members in
-// canonical (sorted) order. Write returns the version of the item as the API returned it:
-// from the response body of the create or update, or from a follow-up GET when that body
-// is empty or holds no item. So a later scan reports the same version as long as the API
-// represents an item the same way in its list, get and write answers and nobody else
-// changed it. A create whose version cannot be read is still kOk, with an empty version.
+// Versions (how the engine recognises its own writes): Row::version is a hash of the
+// item's JSON with members in canonical (sorted) order, prefixed by the item's
+// updated_field value and '|' when configured ("2024-05-01T10:00:00Z|3f2a..."): the hash
+// catches a change made within the timestamp's resolution (an outside edit in the same
+// second as the daemon's own write), as for the SQL connector. Write returns the version
+// of the item as the API returned it: from the response body of the create or update, or
+// from a follow-up GET when that body is empty or holds no item. So a later scan reports
+// the same version as long as the API represents an item the same way in its list, get
+// and write answers and nobody else changed it. A create whose version cannot be read is
+// still kOk, with an empty version.
 #pragma once
 
 #include <rapidjson/document.h>

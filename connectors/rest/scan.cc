@@ -49,7 +49,12 @@ RestConnector::Item RestConnector::ReadItem(const rapidjson::Value& item,
       out.updated = ScalarText(*u).value_or("");
     }
   }
-  row.version = out.updated.empty() ? ContentHash(item) : out.updated;
+  // With an updated_field the version is "<updated>|<hash>", as the SQL connector's: the
+  // hash tells apart two contents stamped with the same time (coarse timestamps, an edit
+  // in the second of the daemon's own write), which the time alone would take for the
+  // daemon's write. The incremental cursor still follows `updated` alone.
+  const std::string hash = ContentHash(item);
+  row.version = out.updated.empty() ? hash : out.updated + "|" + hash;
   const std::string& format = r.list.updated_since.param.empty() ? "" : r.list.updated_since.format;
   row.updated_ms = UpdatedMs(out.updated, format).value_or(0);
   if (!r.soft_delete_field.empty()) {

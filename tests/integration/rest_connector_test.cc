@@ -482,6 +482,48 @@ INSTANTIATE_TEST_SUITE_P(
                       VersionCase{"UpdatedFieldReadBack", "updated_field: updated_at\n", true}),
     [](const auto& info) { return info.param.name; });
 
+// With coarse timestamps an outside edit can carry the very updated_at of the daemon's own
+// write. The version must still differ (it hashes the content too), or the engine would take
+// the edit for its own write's echo and lose it; the incremental cursor still follows
+// updated_at alone.
+TEST_F(RestConnectorTest, AnEditInTheSecondOfOurOwnWriteGetsANewVersion) {
+  JsonApiServer::Options o;
+  o.clock_step_ms = 0;  // every write is stamped 2024-01-01T00:00:00.000Z
+  server_ = std::make_unique<JsonApiServer>(o);
+  const std::string resource = Resource("{type: page}",
+                                        "  updated_since: {param: updated_since, overlap: 0s}\n"
+                                        "updated_field: updated_at\n");
+  auto connector = Make("", resource);
+  auto ours = connector->Write({Upsert("", {{"name", std::string("Ada")}})});
+  ASSERT_EQ(ours[0].outcome, Outcome::kOk) << ours[0].message;
+  ScanPage last;
+  auto rows = ScanAll(*connector, "", 10, &last);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].version, ours[0].version) << "our own write, recognised";
+  const std::string stamped = server_->Now();
+
+  // Another client changes the item within the same second.
+  auto other = Make("", resource);
+  ASSERT_EQ(other->Write({Upsert(ours[0].key, {{"name", std::string("Eve")}})})[0].outcome,
+            Outcome::kOk);
+  ASSERT_EQ(server_->Now(), stamped);
+  ASSERT_NE(server_->Item(ours[0].key).find(R"("updated_at":")" + stamped), std::string::npos);
+
+  server_->ClearHits();
+  auto changed = ScanAll(*connector, last.cursor, 10, &last);
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0].fields.at("name"), mapping::Value(std::string("Eve")));
+  EXPECT_NE(changed[0].version, ours[0].version) << "an outside edit, not our write's echo";
+  EXPECT_EQ(changed[0].version.rfind(stamped + "|", 0), 0u) << changed[0].version;
+  // The scan asked for what changed since the time, not since the version.
+  EXPECT_NE(server_->hits()[0].target.find("updated_since=2024-01-01T00%3A00%3A00.000Z"),
+            std::string::npos)
+      << server_->hits()[0].target;
+  // Read again without a change: the same version.
+  EXPECT_EQ(ScanAll(*connector, last.cursor, 10)[0].version, changed[0].version);
+  EXPECT_EQ(connector->Get(ours[0].key).value()->version, changed[0].version);
+}
+
 // ---- health, describe, configuration ----
 
 TEST_F(RestConnectorTest, HealthChecksTheItemsPathAndDescribeHasNoSecret) {

@@ -10,7 +10,8 @@
 //   PUT    /customers/{id}       replace (id and updated_at kept/set); PATCH merges members
 //   DELETE /customers/{id}       204, or 404
 // Every write sets updated_at from the server's clock, which starts at
-// 2024-01-01T00:00:00.000Z and moves one second per write. A body whose "email" has no '@'
+// 2024-01-01T00:00:00.000Z and moves one second per write (Options::clock_step_ms; 0 is a
+// coarse clock: every write lands in the same second). A body whose "email" has no '@'
 // is refused with 422. List answers are {"data": [...], "meta": {"next_cursor": ...}}
 // (a bare array for Paging::kNone); page size parameter `limit`.
 //
@@ -50,6 +51,7 @@ class JsonApiServer {
     Paging paging = Paging::kPage;
     std::string bearer;                // required token; "" = no auth check
     bool empty_write_answers = false;  // create/update answer 204 with no body
+    int64_t clock_step_ms = 1000;      // how far the clock moves per write
   };
   struct Hit {
     std::string method, target, body;
@@ -115,7 +117,8 @@ class JsonApiServer {
     std::lock_guard lock(mu_);
     hits_.clear();
   }
-  // The time of the last write, as written to updated_at (it advances 1 s per write).
+  // The time of the last write, as written to updated_at (it advances clock_step_ms per
+  // write).
   std::string Now() const {
     std::lock_guard lock(mu_);
     return Iso(now_ms_);
@@ -272,7 +275,7 @@ class JsonApiServer {
   }
 
   void Stamp(rapidjson::Document& doc) {
-    now_ms_ += 1000;
+    now_ms_ += options_.clock_step_ms;
     doc.RemoveMember("updated_at");
     doc.AddMember("updated_at", rapidjson::Value(Iso(now_ms_).c_str(), doc.GetAllocator()),
                   doc.GetAllocator());
