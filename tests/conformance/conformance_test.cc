@@ -90,7 +90,9 @@ TEST_P(ConnectorConformance, FreshSourceIsHealthyAndEmpty) {
   EXPECT_FALSE(connector_->Describe().empty());
   const FullScan scan = ScanAll(*connector_, "", 100);
   EXPECT_TRUE(scan.rows.empty());
-  EXPECT_TRUE(scan.complete);
+  // An incremental SQL scan is never `complete`, even from the start (see the fixture
+  // hook): the engine must not take absence from it as a deletion.
+  EXPECT_EQ(scan.complete, fixture_->ScanFromStartIsComplete());
 }
 
 TEST_P(ConnectorConformance, CreatedRowReadsBack) {
@@ -153,7 +155,7 @@ TEST_P(ConnectorConformance, PagedScanReturnsEveryRowOnce) {
   const FullScan paged = ScanAll(*connector_, "", 3);
   EXPECT_EQ(paged.rows.size(), 7u);
   EXPECT_GE(paged.pages, 3u);
-  EXPECT_TRUE(paged.complete);
+  EXPECT_EQ(paged.complete, fixture_->ScanFromStartIsComplete());
   const FullScan whole = ScanAll(*connector_, "", 1000);
   EXPECT_EQ(whole.rows.size(), 7u);
   for (const auto& [key, row] : whole.rows) EXPECT_EQ(paged.rows.at(key).version, row.version);
@@ -213,6 +215,82 @@ TEST_P(ConnectorConformance, UpsertOfAnExistingKeyUpdatesAndNeverDuplicates) {
   ASSERT_EQ(scan.rows.size(), 1u);
   ExpectText(scan.rows.at("k1"), "name", "Third");
   ExpectText(scan.rows.at("k1"), "email", "k@example.com");
+}
+
+// Keys are opaque text: quotes, SQL, '/', an escaped '/', URL and cursor punctuation,
+// unicode and spaces each name their own row, through writes, reads, scans and deletes.
+TEST_P(ConnectorConformance, KeysWithQuotesSlashesAndUnicodeAreDistinctRows) {
+  const std::vector<std::string> keys = {
+      "o'brien",      "say \"hi\"", "'); DROP TABLE contacts;--",
+      "a/b",          "a%2Fb",      "a/b/",
+      "x?y=1&z#frag", "a|b",        "key:k1",
+      "Zoë-東京-🚀",   "with space", "plus+sign",
+      "[\"json\"]",
+  };
+  std::vector<WriteOp> ops;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    ops.push_back(Upsert(keys[i], {{"name", Text("row " + std::to_string(i))}}));
+  }
+  const auto written = connector_->Write(ops);
+  ASSERT_EQ(written.size(), keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    SCOPED_TRACE("key " + keys[i]);
+    ASSERT_EQ(written[i].outcome, Outcome::kOk) << written[i].message;
+    EXPECT_EQ(written[i].key, keys[i]);
+  }
+  // Written again: updates, never a second row.
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    ops[i] = Upsert(keys[i], {{"notes", Text("again " + std::to_string(i))}});
+  }
+  const auto again = connector_->Write(ops);
+  for (const auto& r : again) ASSERT_EQ(r.outcome, Outcome::kOk) << r.message;
+  const FullScan scan = ScanAll(*connector_, "", 5);
+  EXPECT_EQ(scan.rows.size(), keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    SCOPED_TRACE("key " + keys[i]);
+    ASSERT_EQ(scan.rows.count(keys[i]), 1u);
+    const Row& row = scan.rows.at(keys[i]);
+    ExpectText(row, "name", "row " + std::to_string(i));
+    ExpectText(row, "notes", "again " + std::to_string(i));
+    EXPECT_EQ(row.version, again[i].version);
+    const Row got = GetRow(*connector_, keys[i]);
+    EXPECT_EQ(got.key, keys[i]);
+    ExpectText(got, "name", "row " + std::to_string(i));
+  }
+  // Deleting "a/b" leaves "a%2Fb" and "a/b/" (no escaping or prefix mix-up).
+  WriteOk(*connector_, Delete("a/b"));
+  auto gone = connector_->Get("a/b");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(gone->has_value());
+  ExpectText(GetRow(*connector_, "a%2Fb"), "name", "row 4");
+  ExpectText(GetRow(*connector_, "a/b/"), "name", "row 5");
+  EXPECT_EQ(ScanAll(*connector_, "", 100).rows.size(), keys.size() - 1);
+}
+
+// Two keys that differ only in case are two rows where the source compares keys exactly,
+// one row where it folds case (ConnectorFixture::CaseSensitiveKeys; sqlite_nocase).
+TEST_P(ConnectorConformance, KeysDifferingOnlyInCase) {
+  WriteOk(*connector_, Upsert("Case-Key", {{"name", Text("upper")}}));
+  const auto lower = WriteOk(*connector_, Upsert("case-key", {{"name", Text("lower")}}));
+  const FullScan scan = ScanAll(*connector_, "", 100);
+  if (fixture_->CaseSensitiveKeys()) {
+    EXPECT_EQ(lower.key, "case-key");
+    ASSERT_EQ(scan.rows.size(), 2u);
+    ExpectText(scan.rows.at("Case-Key"), "name", "upper");
+    ExpectText(scan.rows.at("case-key"), "name", "lower");
+    ExpectText(GetRow(*connector_, "Case-Key"), "name", "upper");
+    WriteOk(*connector_, Delete("CASE-KEY"));  // a third key: nothing to delete
+    WriteOk(*connector_, Delete("case-key"));
+    const FullScan after = ScanAll(*connector_, "", 100);
+    ASSERT_EQ(after.rows.size(), 1u);
+    ExpectText(after.rows.at("Case-Key"), "name", "upper");
+  } else {
+    // The second write updated the first row, which keeps the key it was created with.
+    EXPECT_EQ(lower.key, "Case-Key");
+    ASSERT_EQ(scan.rows.size(), 1u);
+    ExpectText(scan.rows.begin()->second, "name", "lower");
+    ExpectText(GetRow(*connector_, "CASE-KEY"), "name", "lower");
+  }
 }
 
 TEST_P(ConnectorConformance, ValuesRoundTripExactly) {

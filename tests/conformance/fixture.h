@@ -49,6 +49,20 @@ class ConnectorFixture {
 
   // Configurations the connector must reject, each with the message fragment expected.
   virtual std::vector<BadConfig> BadConfigs() = 0;
+
+  // Whether a scan from the start (cursor "") is `complete`: it reports every live row, so
+  // that a key it did not see was deleted. True for full scans and for an incremental REST
+  // scan from the start (the API is asked for everything); false for an SQL source with
+  // `updated_at`, whose scans are never complete (a row whose updated_at is NULL is not
+  // read, and a deleted row is simply absent).
+  virtual bool ScanFromStartIsComplete() const { return true; }
+
+  // Whether two keys that differ only in case are two rows. True where keys compare
+  // exactly (CSV compares bytes; SQLite's default BINARY collation; PostgreSQL's text
+  // equality; the test JSON API's ids). A fixture on a source that folds case (SQLite's
+  // COLLATE NOCASE, a case-insensitive collation) returns false: the second spelling then
+  // writes the first one's row, and there is one row.
+  virtual bool CaseSensitiveKeys() const { return true; }
 };
 
 struct FixtureFactory {

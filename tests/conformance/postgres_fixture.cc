@@ -1,7 +1,12 @@
 // The PostgreSQL connector in the conformance suite, on a throwaway server (one per test
 // process): each case gets its own schema with a `contacts` table whose text key defaults
-// to a random UUID. Full scans (no updated_at). External edits are UPDATEs from another
-// session.
+// to a random UUID, in both scan modes:
+//   postgresql              full scans (no updated_at).
+//   postgresql_incremental  `updated_at timestamptz` set by clock_timestamp() (column
+//                           default and a BEFORE UPDATE trigger, as an application would),
+//                           overlap 0s: microsecond timestamps, so resumed scans take the
+//                           strict (updated_at, key) tie-break path rather than re-reading.
+// External edits are UPDATEs from another session.
 #include <libpq-fe.h>
 
 #include <atomic>
@@ -19,25 +24,38 @@ ghl::testing::PostgresServer& Server() {
 
 class PostgresFixture final : public ConnectorFixture {
  public:
-  PostgresFixture() {
+  explicit PostgresFixture(bool incremental) : incremental_(incremental) {
     static std::atomic<int> next{0};
     schema_ = "conformance_" + std::to_string(next++);
   }
+
+  bool ScanFromStartIsComplete() const override { return !incremental_; }
 
   std::unique_ptr<connectors::Connector> Make() override {
     if (!Server().ok()) {
       ADD_FAILURE() << Server().error();
       return nullptr;
     }
-    const std::string error = Server().Exec(
-        "DROP SCHEMA IF EXISTS " + schema_ + " CASCADE; CREATE SCHEMA " + schema_ +
-        "; CREATE TABLE " + schema_ +
-        ".contacts (id text PRIMARY KEY DEFAULT gen_random_uuid()::text, name text, email text,"
-        " notes text)");
-    EXPECT_EQ(error, "");
+    std::string ddl = "DROP SCHEMA IF EXISTS " + schema_ + " CASCADE; CREATE SCHEMA " + schema_ +
+                      "; CREATE TABLE " + schema_ +
+                      ".contacts (id text PRIMARY KEY DEFAULT gen_random_uuid()::text, name "
+                      "text, email text, notes text";
+    if (incremental_) {
+      ddl += ", updated_at timestamptz NOT NULL DEFAULT clock_timestamp()); CREATE FUNCTION " +
+             schema_ +
+             ".touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := "
+             "clock_timestamp(); RETURN NEW; END $$; CREATE TRIGGER touch BEFORE UPDATE ON " +
+             schema_ + ".contacts FOR EACH ROW EXECUTE FUNCTION " + schema_ +
+             ".touch(); CREATE INDEX ON " + schema_ + ".contacts (updated_at, id)";
+    } else {
+      ddl += ")";
+    }
+    EXPECT_EQ(Server().Exec(ddl), "");
     config::Diagnostics errors;
     auto c = connectors::Create(
-        Spec(Options(), "{connector: under_test, table: " + schema_ + ".contacts}"), errors);
+        Spec(Options(), "{connector: under_test, table: " + schema_ + ".contacts" +
+                            (incremental_ ? ", updated_at: updated_at, overlap: 0s" : "") + "}"),
+        errors);
     EXPECT_TRUE(errors.empty()) << config::Join(errors);
     return c;
   }
@@ -75,6 +93,9 @@ class PostgresFixture final : public ConnectorFixture {
          "give exactly one of 'table' (read and write) or 'query' (read only)"},
         {"misspelt resource key", Spec(Options(), "{table: contacts, bach_size: 10}"),
          "did you mean 'batch_size'"},
+        {"overlap out of range",
+         Spec(Options(), "{table: contacts, updated_at: updated_at, overlap: 2d}"),
+         "external.overlap"},
     };
   }
 
@@ -85,18 +106,24 @@ class PostgresFixture final : public ConnectorFixture {
     return SpecFromYaml("postgresql", options, resource, dir_.path());
   }
 
+  bool incremental_;
   std::string schema_;
   ghl::testing::TempDir dir_;
 };
 
 std::unique_ptr<ConnectorFixture> MakePostgresFixture() {
-  return std::make_unique<PostgresFixture>();
+  return std::make_unique<PostgresFixture>(false);
+}
+std::unique_ptr<ConnectorFixture> MakePostgresIncrementalFixture() {
+  return std::make_unique<PostgresFixture>(true);
 }
 
 }  // namespace
 
 INSTANTIATE_TEST_SUITE_P(Postgres, ConnectorConformance,
-                         ::testing::Values(FixtureFactory{"postgresql", &MakePostgresFixture}),
+                         ::testing::Values(FixtureFactory{"postgresql", &MakePostgresFixture},
+                                           FixtureFactory{"postgresql_incremental",
+                                                          &MakePostgresIncrementalFixture}),
                          FixtureName);
 
 }  // namespace ghl::conformance
