@@ -4,6 +4,8 @@
 // server restart in the middle of a sync.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
 #include <map>
 #include <set>
 #include <string>
@@ -84,6 +86,32 @@ class PostgresConnectorTest : public ::testing::Test {
       done = page->done;
     }
     return rows;
+  }
+
+  // Waits until the connector's session (application_name ghl-syncd) waits for a lock
+  // another session holds; false after 10 s.
+  static bool ConnectorWaitsOnALock() {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < until) {
+      PGconn* conn = PQconnectdb(server_->Dsn().c_str());
+      PGresult* res = PQexec(conn,
+                             "SELECT count(*) FROM pg_stat_activity WHERE application_name ="
+                             " 'ghl-syncd' AND wait_event_type = 'Lock'");
+      const bool waiting =
+          PQresultStatus(res) == PGRES_TUPLES_OK && std::string(PQgetvalue(res, 0, 0)) != "0";
+      PQclear(res);
+      PQfinish(conn);
+      if (waiting) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  // Runs `sql` on `conn` and expects it to succeed.
+  static void ExecOn(PGconn* conn, const std::string& sql) {
+    PGresult* res = PQexec(conn, sql.c_str());
+    EXPECT_EQ(PQresultStatus(res), PGRES_COMMAND_OK) << sql << ": " << PQerrorMessage(conn);
+    PQclear(res);
   }
 
   static ghl::testing::PostgresServer* server_;
@@ -226,6 +254,79 @@ TEST_F(PostgresConnectorTest, LockTimeoutIsRetriedAndCounted) {
   r = c->Write({Upsert("b", {}), Upsert("a", {{"name", Value("ours")}})});
   EXPECT_EQ(r[1].outcome, Outcome::kOk) << r[1].message;
   EXPECT_EQ(c->Get("a").value()->fields.at("name"), Value("ours"));
+}
+
+// A deadlock between the connector's batch and another session (SQLSTATE 40P01): the
+// connector holds row a and waits for b, the other session holds b and asks for a.
+// PostgreSQL aborts the connector's transaction; the batch is rolled back and every op is
+// a retry (never fatal, never a dead letter), and the engine's retry goes through.
+TEST_F(PostgresConnectorTest, DeadlockIsARetryAndTheRetrySucceeds) {
+  ASSERT_EQ(server_->Exec("INSERT INTO crm.people (id, name) VALUES ('a', 'old'), ('b', 'old')"),
+            "");
+  auto c = Make("{table: crm.people}");
+  ASSERT_TRUE(c->Health().ok());
+  const std::vector<WriteOp> batch = {Upsert("a", {{"name", Value("ours a")}}),
+                                      Upsert("b", {{"name", Value("ours b")}})};
+  PGconn* other = PQconnectdb(server_->Dsn().c_str());
+  // The other session checks for deadlocks only after 60 s; the connector's after the
+  // default 1 s: the connector's session finds the cycle and is the one aborted.
+  ExecOn(other, "SET deadlock_timeout = '60s'");
+  ExecOn(other, "BEGIN");
+  ExecOn(other, "UPDATE crm.people SET name = 'theirs' WHERE id = 'b'");
+  auto written = std::async(std::launch::async, [&] { return c->Write(batch); });
+  ASSERT_TRUE(ConnectorWaitsOnALock()) << "the connector never waited for row b";
+  ExecOn(other, "UPDATE crm.people SET name = 'theirs' WHERE id = 'a'");  // the cycle
+  const auto results = written.get();
+  ASSERT_EQ(results.size(), 2u);
+  for (const auto& r : results) {
+    EXPECT_EQ(r.outcome, Outcome::kRetry) << r.message;
+    EXPECT_NE(r.message.find("deadlock detected"), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find("the batch was rolled back"), std::string::npos) << r.message;
+  }
+  EXPECT_EQ(c->retryable_errors(), 1u);
+  ExecOn(other, "COMMIT");
+  PQfinish(other);
+  EXPECT_EQ(c->Get("a").value()->fields.at("name"), Value("theirs"));
+
+  // The dispatcher retries the batch later: it goes through, both ops.
+  const auto retried = c->Write(batch);
+  for (const auto& r : retried) EXPECT_EQ(r.outcome, Outcome::kOk) << r.message;
+  EXPECT_EQ(c->Get("a").value()->fields.at("name"), Value("ours a"));
+  EXPECT_EQ(c->Get("b").value()->fields.at("name"), Value("ours b"));
+  EXPECT_EQ(c->Get("b").value()->version, retried[1].version);
+}
+
+// A serialization failure (SQLSTATE 40001): the connector's sessions run SERIALIZABLE (the
+// database's default here, set through the dsn's `options`); its upsert waits for a row
+// another transaction updates, which then commits. The connector's transaction cannot be
+// serialized after it: the op is a retry, and the retry (a new transaction) succeeds.
+TEST_F(PostgresConnectorTest, SerializationFailureIsARetryAndTheRetrySucceeds) {
+  ASSERT_EQ(server_->Exec("INSERT INTO crm.people (id, name) VALUES ('a', 'old')"), "");
+  auto c = Make(Spec("{table: crm.people}", {"id"},
+                     "{type: postgresql, dsn: \"" + server_->Dsn() +
+                         " options='-c default_transaction_isolation=serializable'\"}"));
+  ASSERT_TRUE(c->Health().ok());
+  PGconn* other = PQconnectdb(server_->Dsn().c_str());
+  ExecOn(other, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+  ExecOn(other, "UPDATE crm.people SET email = 'theirs@example.com' WHERE id = 'a'");
+  auto written = std::async(std::launch::async, [&] {
+    return c->Write({Upsert("a", {{"name", Value("ours")}})});
+  });
+  ASSERT_TRUE(ConnectorWaitsOnALock()) << "the connector never waited for row a";
+  ExecOn(other, "COMMIT");
+  PQfinish(other);
+  const auto results = written.get();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].outcome, Outcome::kRetry) << results[0].message;
+  EXPECT_NE(results[0].message.find("could not serialize access"), std::string::npos)
+      << results[0].message;
+  EXPECT_EQ(c->retryable_errors(), 1u);
+
+  const auto retried = c->Write({Upsert("a", {{"name", Value("ours")}})});
+  ASSERT_EQ(retried[0].outcome, Outcome::kOk) << retried[0].message;
+  const auto row = c->Get("a").value();
+  EXPECT_EQ(row->fields.at("name"), Value("ours"));
+  EXPECT_EQ(row->fields.at("email"), Value("theirs@example.com")) << "their commit is kept";
 }
 
 TEST_F(PostgresConnectorTest, ServerRestartDuringASyncLosesNothing) {
