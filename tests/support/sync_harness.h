@@ -1,6 +1,7 @@
 // SyncHarness: a real two-way sync as a user runs it: ghl-emulator (signing and delivering
-// webhooks), ghl-syncd with a CSV connector and a contacts mapping, all on loopback, in a
-// temp dir. Helpers read both sides so tests can compare them field by field.
+// webhooks), ghl-syncd with a CSV connector (or another one, UseExternal) and a contacts
+// mapping, all on loopback, in a temp dir. Helpers read both sides so tests can compare
+// them field by field.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -94,6 +95,15 @@ class SyncHarness {
     if (r.status != 200) ADD_FAILURE() << "faults: " << r.status << " " << r.body;
   }
 
+  // The external side of the sync WriteConfig writes: `connectors` is the body of the
+  // `connectors:` section of ghl-syncd.yaml and `external` the body of the mapping's
+  // `external:` block, both indented by two spaces. The default is the CSV connector `crm`
+  // on data/contacts.csv (what csv_path() and Csv() read).
+  void UseExternal(std::string connectors, std::string external) {
+    connectors_ = std::move(connectors);
+    external_ = std::move(external);
+  }
+
   // ghl-syncd.yaml and mappings/contacts.yaml. `mapping_extra` is appended to the mapping.
   void WriteConfig(const std::string& mapping_extra = "", const std::string& fields = "") {
     dir_.Write("ghl-syncd.yaml", "ghl:\n  base_url: " + emu_.base_url() + R"(
@@ -118,17 +128,10 @@ logging:
 daemon:
   drain_timeout: 5s
 connectors:
-  crm:
-    type: csv
-    dir: data
-mappings_dir: mappings
+)" + connectors_ + R"(mappings_dir: mappings
 )");
     std::filesystem::create_directories(dir_ / "data");
-    dir_.Write("mappings/contacts.yaml", R"(object: contacts
-external:
-  connector: crm
-  file: contacts.csv
-key: id
+    dir_.Write("mappings/contacts.yaml", "object: contacts\nexternal:\n" + external_ + R"(key: id
 match: [email]
 conflict: newest
 poll_interval: 1s
@@ -347,6 +350,8 @@ poll_interval: 1s
  private:
   TempDir dir_;
   EmulatorProcess emu_;
+  std::string connectors_ = "  crm:\n    type: csv\n    dir: data\n";
+  std::string external_ = "  connector: crm\n  file: contacts.csv\n";
   uint16_t webhook_port_ = 0;
   int starts_ = 0;
   int clis_ = 0;
