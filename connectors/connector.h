@@ -63,8 +63,10 @@ struct ScanPage {
   bool complete = false;
 };
 
-// A write's three-state outcome (STYLE.md): only the engine's dispatcher retries.
-enum class Outcome { kOk, kRetry, kFatal };
+// A write's outcome (STYLE.md: ok, retry, fatal; only the engine's dispatcher retries),
+// and kConflict: the row is not as the write expected (WriteOp::expect_version), nothing
+// was written.
+enum class Outcome { kOk, kRetry, kFatal, kConflict };
 const char* ToString(Outcome outcome);
 
 struct WriteOp {
@@ -75,6 +77,12 @@ struct WriteOp {
   // key that exists updates only the given fields; other columns keep their values.
   std::string key;
   Fields fields;
+  // Compare-and-set, for an update or delete of an existing row: the row's version when
+  // the write was decided. When set and the row's version now differs (someone changed
+  // it since, or it is gone), nothing is written and the result is kConflict with the
+  // version now ("" when gone), so that a change made between the engine's last scan and
+  // this write is never written over. Empty: write unconditionally.
+  std::string expect_version;
 };
 
 struct WriteResult {

@@ -36,6 +36,8 @@ const char* ToString(Outcome outcome) {
       return "retry";
     case Outcome::kFatal:
       return "fatal";
+    case Outcome::kConflict:
+      return "conflict";
   }
   return "?";
 }

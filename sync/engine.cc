@@ -114,6 +114,11 @@ struct Engine::Metrics {
                    .Name("ghl_syncd_echoes_suppressed_total")
                    .Help("Stale echoes of the daemon's own GHL writes that were ignored")
                    .Register(*r)),
+        overtaken(prometheus::BuildCounter()
+                      .Name("ghl_syncd_writes_overtaken_total")
+                      .Help("Writes to the external system not made because the row changed "
+                            "after they were decided (read again and merged instead)")
+                      .Register(*r)),
         poll_only(prometheus::BuildCounter()
                       .Name("ghl_syncd_poll_only_changes_total")
                       .Help("GHL changes found by polling that no webhook delivered")
@@ -158,6 +163,7 @@ struct Engine::Metrics {
   prometheus::Family<prometheus::Counter>& synced;
   prometheus::Family<prometheus::Counter>& conflicts;
   prometheus::Family<prometheus::Counter>& echoes;
+  prometheus::Family<prometheus::Counter>& overtaken;
   prometheus::Family<prometheus::Counter>& poll_only;
   prometheus::Family<prometheus::Counter>& dead_letters;
   prometheus::Family<prometheus::Counter>& guard;
@@ -276,6 +282,7 @@ void Engine::Run() {
             counters.conflict = [m, sync] { m->conflicts.Add({{"sync", sync}}).Increment(); };
             counters.echo = [m, sync] { m->echoes.Add({{"sync", sync}}).Increment(); };
             counters.poll_only = [m, sync] { m->poll_only.Add({{"sync", sync}}).Increment(); };
+            counters.overtaken = [m, sync] { m->overtaken.Add({{"sync", sync}}).Increment(); };
             counters.dead_letter = [m, sync] { m->dead_letters.Add({{"sync", sync}}).Increment(); };
             counters.delete_guard = [m, sync] { m->guard.Add({{"sync", sync}}).Increment(); };
           }

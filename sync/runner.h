@@ -84,6 +84,7 @@ struct RunnerCounters {
   std::function<void()> conflict;
   std::function<void()> echo;
   std::function<void()> poll_only;
+  std::function<void()> overtaken;  // a write not made: its row changed since (kConflict)
   std::function<void()> dead_letter;
   std::function<void()> delete_guard;
 };

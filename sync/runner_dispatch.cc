@@ -368,6 +368,9 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
                                  : connectors::WriteOp::Kind::kUpsert;
     op.key = p.key;
     op.fields = p.external;
+    // Written only over the row this job was decided on (an update or delete carries its
+    // version): a change made since the last scan is never written over.
+    if (!p.key.empty()) op.expect_version = p.expect;
     ops.push_back(std::move(op));
     payloads.push_back(std::move(p));
     sent.push_back(&job);
@@ -440,6 +443,15 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
         if (auto r = ReadAgainLater(job, found[i], overtaken ? &p.canonical : nullptr); !r.ok()) {
           return r;
         }
+        continue;
+      }
+      if (w.outcome == connectors::Outcome::kConflict) {
+        spdlog::info(
+            "sync {}: {} row {} changed after this write was decided; not written over: both "
+            "sides are read again and merged",
+            name(), connector_->Describe(), p.key);
+        if (counters_.overtaken) counters_.overtaken();
+        if (auto r = ReadAgainLater(job, "", nullptr); !r.ok()) return r;
         continue;
       }
       auto r = Settle(job, w.outcome, w.message, "", "", [&](Link& l) -> Result<void> {

@@ -157,6 +157,15 @@ std::vector<WriteResult> CsvConnector::Write(const std::vector<WriteOp>& ops) {
   CsvEdit edit(*(*snapshot)->table);
   std::vector<WriteResult> results(ops.size());
   for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (!ops[i].expect_version.empty()) {
+      // The row as this batch has left it so far, against what the write expects.
+      std::string now = edit.VersionOf(ops[i].key);
+      if (now != ops[i].expect_version) {
+        results[i] = {Outcome::kConflict, "the row changed since this write was decided",
+                      ops[i].key, std::move(now)};
+        continue;
+      }
+    }
     auto key = edit.Apply(ops[i]);
     results[i] = key.ok() ? WriteResult{Outcome::kOk, "", *key, ""}
                           : WriteResult{Outcome::kFatal, key.error().message, ops[i].key, ""};

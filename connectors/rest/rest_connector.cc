@@ -96,11 +96,28 @@ std::vector<WriteResult> RestConnector::Write(const std::vector<WriteOp>& ops) {
       results.push_back({Outcome::kRetry, "not attempted: " + unavailable, op.key, ""});
       continue;
     }
-    WriteResult r = op.kind == WriteOp::Kind::kDelete ? Delete(op) : Upsert(op);
+    WriteResult r = Unchanged(op);
+    if (r.outcome == Outcome::kOk) r = op.kind == WriteOp::Kind::kDelete ? Delete(op) : Upsert(op);
     if (r.outcome == Outcome::kRetry) unavailable = r.message;
     results.push_back(std::move(r));
   }
   return results;
+}
+
+WriteResult RestConnector::Unchanged(const WriteOp& op) {
+  if (op.expect_version.empty() || op.key.empty()) return {Outcome::kOk, "", op.key, ""};
+  // Compare-and-set as far as a generic API allows: the item is read just before it is
+  // written (a change in between these two calls is not seen).
+  auto now = Get(op.key);
+  if (!now.ok())
+    return {Outcome::kRetry, "reading the item before writing it: " + now.error().message, op.key,
+            ""};
+  std::string version = now->has_value() ? (**now).version : "";
+  if (version != op.expect_version) {
+    return {Outcome::kConflict, "the item changed since this write was decided", op.key,
+            std::move(version)};
+  }
+  return {Outcome::kOk, "", op.key, ""};
 }
 
 WriteResult RestConnector::Delete(const WriteOp& op) {

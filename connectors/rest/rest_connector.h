@@ -72,6 +72,9 @@ class RestConnector final : public Connector {
   std::string PathFor(const CallOptions& call, const std::string& key) const;
   WriteResult Upsert(const WriteOp& op);
   WriteResult Create(const mapping::Fields& fields);
+  // kOk when `op` has no expect_version or the item's version is still it; else
+  // kConflict (or kRetry when the item cannot be read).
+  WriteResult Unchanged(const WriteOp& op);
   WriteResult Delete(const WriteOp& op);
   // The outcome of a create/update answer: key and version from its body, or a GET.
   WriteResult Written(const HttpAnswer& answer, const CallOptions& call, std::string key,

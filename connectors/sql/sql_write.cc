@@ -58,6 +58,21 @@ std::vector<WriteResult> SqlConnector::Write(const std::vector<WriteOp>& ops) {
 }
 
 Result<WriteResult> SqlConnector::Apply(const WriteOp& op) {
+  if (!op.expect_version.empty() && !op.key.empty()) {
+    // Compare-and-set: the row, locked for the rest of the transaction, must still be the
+    // version the write was decided on.
+    if (auto parts = DecodeKey(op.key, source_.key_columns.size())) {
+      const Sql sql = statements_->LockByKey(*parts);
+      auto rs = driver_->Run(sql.text, sql.params);
+      if (!rs) return rs.error();
+      auto row = rs->rows.empty() ? std::nullopt : MakeRow(*rs, 0);
+      std::string now = row ? row->version : "";
+      if (now != op.expect_version) {
+        return WriteResult{Outcome::kConflict, "the row changed since this write was decided",
+                           op.key, std::move(now)};
+      }
+    }
+  }
   return op.kind == WriteOp::Kind::kDelete ? Remove(op) : Upsert(op);
 }
 

@@ -130,6 +130,12 @@ Sql Statements::SelectByKey(const std::vector<std::string>& key) const {
   return std::move(b.sql);
 }
 
+Sql Statements::LockByKey(const std::vector<std::string>& key) const {
+  Sql sql = SelectByKey(key);
+  if (std::string(driver_.type()) == "postgresql") sql.text += " FOR UPDATE";
+  return sql;
+}
+
 Sql Statements::Upsert(const std::vector<std::string>& key, const mapping::Fields& fields) const {
   Builder b(*this);
   std::string columns, values, updates;

@@ -50,6 +50,9 @@ class Statements {
   // Up to `limit` rows whose key has a NULL part (reported as rejected).
   Sql NullKeys(std::size_t limit) const;
   Sql SelectByKey(const std::vector<std::string>& key) const;
+  // The same inside a write transaction, locking the row until it ends (PostgreSQL: FOR
+  // UPDATE; SQLite's BEGIN IMMEDIATE holds the database's write lock already).
+  Sql LockByKey(const std::vector<std::string>& key) const;
 
   // INSERT ... ON CONFLICT (key) DO UPDATE SET <only the given columns>.
   Sql Upsert(const std::vector<std::string>& key, const mapping::Fields& fields) const;

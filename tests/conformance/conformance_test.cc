@@ -205,6 +205,34 @@ TEST_P(ConnectorConformance, ExternalEditChangesTheVersion) {
   EXPECT_EQ(full.rows.at("e1").version, resumed.rows.at("e1").version);
 }
 
+// Compare-and-set: a write decided on an older version of its row is not made, so a
+// change another program made since the engine's last read is never written over.
+TEST_P(ConnectorConformance, AWriteExpectingAnOlderVersionIsNotMade) {
+  const auto v1 =
+      WriteOk(*connector_, Upsert("x1", {{"name", Text("Xena")}, {"notes", Text("before")}}));
+  WriteOk(*connector_, Upsert("x2", {{"name", Text("Doomed")}}));
+  fixture_->ExternalEdit("x1", "notes", "edited elsewhere");
+  WriteOp update = Upsert("x1", {{"name", Text("Xavier")}});
+  update.expect_version = v1.version;
+  WriteOp remove = Delete("x2");
+  remove.expect_version = "a version it never had";
+  auto r = connector_->Write({update, remove});
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].outcome, Outcome::kConflict) << r[0].message;
+  EXPECT_EQ(r[1].outcome, Outcome::kConflict) << r[1].message;
+  const Row now = GetRow(*connector_, "x1");
+  ExpectText(now, "name", "Xena");
+  ExpectText(now, "notes", "edited elsewhere");
+  EXPECT_EQ(r[0].version, now.version) << "a conflict reports the version the row has now";
+  GetRow(*connector_, "x2");  // not deleted
+  // Expecting the version it has now, the write is made.
+  update.expect_version = now.version;
+  const auto w = WriteOk(*connector_, update);
+  ExpectText(GetRow(*connector_, "x1"), "name", "Xavier");
+  ExpectText(GetRow(*connector_, "x1"), "notes", "edited elsewhere");
+  EXPECT_EQ(GetRow(*connector_, "x1").version, w.version);
+}
+
 TEST_P(ConnectorConformance, UpsertOfAnExistingKeyUpdatesAndNeverDuplicates) {
   WriteOk(*connector_, Upsert("k1", {{"name", Text("First")}}));
   WriteOk(*connector_, Upsert("k1", {{"name", Text("Second")}}));

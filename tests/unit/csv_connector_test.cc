@@ -280,6 +280,39 @@ TEST_F(CsvConnectorTest, EditByAnotherProgramBetweenScanAndWriteIsKept) {
   EXPECT_EQ(Slurp(File()), "id,name\n1,Anna\n2,Bobby\n3,Cy\n");
 }
 
+TEST_F(CsvConnectorTest, AWriteExpectingAnOlderVersionOfItsRowIsNotMade) {
+  auto c = On("id,name,phone\n1,Ann,111\n2,Bob,222\n");
+  auto page = ScanOk(*c);
+  ASSERT_EQ(page.rows.size(), 2u);
+  const std::string v1 = page.rows[0].version;
+  // Another program changes row 1's phone after that scan.
+  dir_.Write("data/contacts.csv", "id,name,phone\n1,Ann,999\n2,Bob,222\n");
+  Age(File());
+  WriteOp stale = Upsert("1", {{"name", Value("Anna")}});
+  stale.expect_version = v1;
+  WriteOp gone = Delete("2");
+  gone.expect_version = "not-its-version";
+  auto r = c->Write({stale, gone});
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].outcome, Outcome::kConflict) << r[0].message;
+  EXPECT_EQ(r[1].outcome, Outcome::kConflict) << r[1].message;
+  EXPECT_EQ(Slurp(File()), "id,name,phone\n1,Ann,999\n2,Bob,222\n") << "nothing written";
+  // The version the conflict reports is the row's now: a write expecting it goes through.
+  auto now = c->Get("1");
+  ASSERT_TRUE(now.ok() && now->has_value());
+  EXPECT_EQ(r[0].version, (**now).version);
+  stale.expect_version = r[0].version;
+  r = c->Write({stale});
+  ASSERT_EQ(r[0].outcome, Outcome::kOk) << r[0].message;
+  EXPECT_EQ(Slurp(File()), "id,name,phone\n1,Anna,999\n2,Bob,222\n");
+  // A row that is gone conflicts too (version "").
+  WriteOp missing = Upsert("7", {{"name", Value("Zed")}});
+  missing.expect_version = v1;
+  r = c->Write({missing});
+  EXPECT_EQ(r[0].outcome, Outcome::kConflict);
+  EXPECT_EQ(r[0].version, "");
+}
+
 TEST_F(CsvConnectorTest, ReplaceRefusesWhenTheFileChangedSinceItWasRead) {
   dir_.Write("data/contacts.csv", "old\n");
   auto read = ReadWholeFile(File());
