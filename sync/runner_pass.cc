@@ -83,12 +83,19 @@ Result<void> SyncRunner::Collect(std::vector<Item>& items, PassReport& report, b
       since = at ? FormatIsoMs(*at - options_.poll_overlap_ms) : "";
     }
     const Lane lane = since.empty() ? Lane::kBackfill : Lane::kReconcile;
+    const int64_t poll_started = NowMs();
     auto polled = ghl_.Poll(location, since, lane);
     if (!polled.ok()) {
       return Error{
           fmt::format("sync {}: GHL location {}: {}", sync, location, polled.error().message)};
     }
-    ghl_cursors[location] = polled->newest.empty() ? cursor->value_or("") : polled->newest;
+    // The cursor: the newest change seen, or when the poll began if that is later. Either
+    // way the next poll starts `poll_overlap_ms` before it, which covers changes GHL's
+    // search did not show yet (its lag) and clock skew; so a quiet location is not re-read
+    // back to its last change on every pass.
+    std::string next = polled->newest.empty() ? cursor->value_or("") : polled->newest;
+    if (auto at = ParseIsoMs(next); !at || *at < poll_started) next = FormatIsoMs(poll_started);
+    ghl_cursors[location] = next;
     for (auto& record : polled->records) {
       auto link = store_.LinkByGhlId(sync, record.id);
       if (!link.ok()) return link.error();

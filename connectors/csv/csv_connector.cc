@@ -2,9 +2,11 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <limits>
+#include <thread>
 
 #include "config/schema.h"
 #include "connectors/csv/csv_edit.h"
@@ -13,6 +15,8 @@ namespace ghl::connectors::csv {
 namespace {
 
 using std::chrono::milliseconds;
+
+constexpr milliseconds kMaxSettleWait{2000};
 
 // A cursor is "<content hash>" (a finished scan: resume point) or "<content hash>:<record>"
 // (a scan in progress). Anything else starts a full scan.
@@ -70,6 +74,18 @@ Result<void> CsvConnector::CheckSettled(const FileStamp& stamp, const std::strin
 Result<std::shared_ptr<const CsvConnector::Snapshot>> CsvConnector::Load() {
   auto read = ReadWholeFile(settings_.path);
   if (!read.ok()) return read.error();
+  if (*read && !CheckSettled((*read)->stamp, ContentHash((*read)->bytes)).ok()) {
+    // Modified moments ago: wait out a short `settle` once (up to kMaxSettleWait), then read
+    // again. A file written in one go (an export renamed into place) is read now; one
+    // still changing, or a long `settle`, is an error and the caller tries again later
+    // (without the wait, every write due just after an export failed and backed off).
+    const milliseconds wait = settings_.settle - Age((*read)->stamp);
+    if (wait > milliseconds(0) && wait <= kMaxSettleWait) {
+      std::this_thread::sleep_for(wait + milliseconds(10));
+      read = ReadWholeFile(settings_.path);
+      if (!read.ok()) return read.error();
+    }
+  }
   if (!*read && !settings_.create) return Error{Missing(settings_.path)};
   auto snapshot = std::make_shared<Snapshot>();
   if (*read) {

@@ -94,8 +94,8 @@ const Table<ResourceOptions>& ResourceTable() {
           fields::Duration("settle", &ResourceOptions::settle, milliseconds(0),
                            milliseconds(3'600'000),
                            "A file modified more recently than this is not read yet (another "
-                           "program may still be writing it); the daemon's own writes are "
-                           "exempt."),
+                           "program may still be writing it): up to 2s the daemon waits it "
+                           "out, longer it tries again later. Its own writes are exempt."),
       },
       CheckResource);
   return table;
