@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -115,6 +116,11 @@ class Connector {
 
   // "csv:/srv/export/contacts.csv", "postgresql:crm/public.contacts"; never a secret.
   virtual std::string Describe() const = 0;
+
+  // Trouble met and got over since the connector was made (retryable errors, reconnects,
+  // 429 answers, ...), each a running count by event name; the engine exports them as
+  // ghl_syncd_connector_events_total{sync,event}. None by default.
+  virtual std::vector<std::pair<std::string, int64_t>> Counters() const { return {}; }
 };
 
 }  // namespace ghl::connectors

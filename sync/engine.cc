@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 
 #include "connectors/ghl/webhook_event.h"
 #include "connectors/registry.h"
@@ -119,6 +120,11 @@ struct Engine::Metrics {
                       .Help("Writes to the external system not made because the row changed "
                             "after they were decided (read again and merged instead)")
                       .Register(*r)),
+        connector(prometheus::BuildCounter()
+                      .Name("ghl_syncd_connector_events_total")
+                      .Help("What a connector met and got over, by sync and event "
+                            "(retryable_error, reconnect, retry, rate_limited, ...)")
+                      .Register(*r)),
         poll_only(prometheus::BuildCounter()
                       .Name("ghl_syncd_poll_only_changes_total")
                       .Help("GHL changes found by polling that no webhook delivered")
@@ -164,6 +170,7 @@ struct Engine::Metrics {
   prometheus::Family<prometheus::Counter>& conflicts;
   prometheus::Family<prometheus::Counter>& echoes;
   prometheus::Family<prometheus::Counter>& overtaken;
+  prometheus::Family<prometheus::Counter>& connector;
   prometheus::Family<prometheus::Counter>& poll_only;
   prometheus::Family<prometheus::Counter>& dead_letters;
   prometheus::Family<prometheus::Counter>& guard;
@@ -188,6 +195,8 @@ struct Engine::Worker {
   std::vector<Progress> progress;
   std::vector<int64_t> progress_logged;
   std::vector<int64_t> progress_saved;
+  // Per runner: its connector's counters as last exported.
+  std::vector<std::map<std::string, int64_t>> connector_counts;
 };
 
 Engine::Engine(const Clock& clock, GhlGateway& gateway, prometheus::Registry* registry,
@@ -258,6 +267,7 @@ void Engine::Run() {
         w_->progress.clear();
         w_->progress_logged.clear();
         w_->progress_saved.clear();
+        w_->connector_counts.clear();
         for (auto& s : *replacement_) {
           const std::string sync = s.mapping->spec().name;
           spdlog::info("sync {}: GHL {} of {} location(s) <-> {} ({})", sync,
@@ -294,6 +304,7 @@ void Engine::Run() {
           w_->progress.emplace_back();
           w_->progress_logged.push_back(0);
           w_->progress_saved.push_back(0);
+          w_->connector_counts.emplace_back();
         }
         replacement_.reset();
         std::lock_guard status_lock(status_mu_);
@@ -515,6 +526,14 @@ void Engine::Round() {
     if (links.ok()) st.links = links.value();
     ReportProgress(i, st);
     if (metrics_) {
+      for (const auto& [event, count] : runner.connector().Counters()) {
+        int64_t& seen = w_->connector_counts[i][event];
+        if (count > seen) {
+          metrics_->connector.Add({{"sync", runner.name()}, {"event", event}})
+              .Increment(static_cast<double>(count - seen));
+        }
+        seen = count;
+      }
       metrics_->outbox.Add({{"sync", runner.name()}}).Set(static_cast<double>(st.outbox));
       metrics_->dlq.Add({{"sync", runner.name()}}).Set(static_cast<double>(st.dead_letters));
       metrics_->links.Add({{"sync", runner.name()}}).Set(static_cast<double>(st.links));

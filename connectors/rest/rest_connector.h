@@ -60,6 +60,15 @@ class RestConnector final : public Connector {
   std::string Describe() const override;
 
   const Stats& stats() const { return session_.stats(); }
+  std::vector<std::pair<std::string, int64_t>> Counters() const override {
+    const Stats& s = stats();
+    return {{"request", s.requests},
+            {"retry", s.retries},
+            {"rate_limited", s.rate_limited},
+            {"server_error", s.server_errors},
+            {"transport_error", s.transport_errors},
+            {"connection", s.connections_opened}};
+  }
 
  private:
   // A row read from one item, or why the item was rejected.

@@ -18,7 +18,7 @@ namespace ghl::connectors::sql {
 std::unique_ptr<Connector> CreateSqlite(const ConnectorSpec& spec, config::Diagnostics& errors);
 std::unique_ptr<Connector> CreatePostgres(const ConnectorSpec& spec, config::Diagnostics& errors);
 // Either, by spec.type, as the concrete SqlConnector (whose retryable_errors() and
-// reconnects() counters the daemon exports as metrics).
+// reconnects() counters the daemon exports as metrics, through Connector::Counters).
 std::unique_ptr<SqlConnector> CreateConnector(const ConnectorSpec& spec,
                                               config::Diagnostics& errors);
 

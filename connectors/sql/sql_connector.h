@@ -58,6 +58,10 @@ class SqlConnector : public Connector {
   // since creation; and connections reopened after a failure.
   std::uint64_t retryable_errors() const { return retryable_errors_; }
   std::uint64_t reconnects() const { return driver_->reconnects(); }
+  std::vector<std::pair<std::string, int64_t>> Counters() const override {
+    return {{"retryable_error", static_cast<int64_t>(retryable_errors())},
+            {"reconnect", static_cast<int64_t>(reconnects())}};
+  }
 
  private:
   // Connects and reads the source's columns (once per connection).

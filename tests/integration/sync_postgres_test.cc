@@ -252,6 +252,13 @@ TEST_P(SyncPostgresTest, BothSidesConvergeAndAServerRestartLosesAndDuplicatesNot
   auto [code, dlq] = h_.Cli({"dlq", "list"});
   EXPECT_EQ(code, 0) << dlq;
   EXPECT_NE(dlq.find("empty"), std::string::npos) << dlq;
+  // The outage is counted where an operator looks.
+  const std::string metrics = testing::HttpRequest(h_.MetricsUrl(*d)).body;
+  EXPECT_GT(
+      h_.Metric(metrics,
+                R"(ghl_syncd_connector_events_total{event="retryable_error",sync="contacts"})"),
+      0)
+      << metrics;
   EXPECT_LT(std::chrono::steady_clock::now() - started, 60s);
 }
 
