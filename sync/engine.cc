@@ -195,6 +195,9 @@ struct Engine::Worker {
   std::vector<Progress> progress;
   std::vector<int64_t> progress_logged;
   std::vector<int64_t> progress_saved;
+  // The inbox after a failed event: its next try (Unix ms) and the failures in a row.
+  int64_t inbox_retry_at = 0;
+  int inbox_failures = 0;
   // Per runner: its connector's counters as last exported.
   std::vector<std::map<std::string, int64_t>> connector_counts;
 };
@@ -320,6 +323,9 @@ void Engine::Run() {
 }
 
 void Engine::ProcessInbox() {
+  // After a failure (a side unreadable: its database down, GHL unreachable) the inbox
+  // waits, longer each time up to 30 s; polling and scans go on meanwhile.
+  if (UnixMs(clock_) < w_->inbox_retry_at) return;
   auto pending = w_->inbox->Pending(options_.inbox_batch);
   if (!pending.ok()) {
     spdlog::warn("webhook inbox: {}; trying again shortly", pending.error().message);
@@ -409,14 +415,26 @@ void Engine::ProcessInbox() {
                                        event->kind == ghl_client::WebhookKind::kDelete,
                                        event->timestamp, mark);
       if (!r.ok()) {
-        spdlog::warn("sync {}: webhook {} ({} {}): {}; tried again shortly", serving[i]->name(),
-                     row.webhook_id, event->type, event->id, r.error().message);
+        const int failures = ++w_->inbox_failures;
+        const int64_t wait = std::min<int64_t>(30'000, int64_t{200} << std::min(failures, 8));
+        w_->inbox_retry_at = UnixMs(clock_) + wait;
+        // Said the first time and every 10th, not on every retry of a long outage.
+        if (failures == 1 || failures % 10 == 0) {
+          spdlog::warn("sync {}: webhook {} ({} {}): {}; tried again in {:.1f}s (failure {})",
+                       serving[i]->name(), row.webhook_id, event->type, event->id,
+                       r.error().message, static_cast<double>(wait) / 1000, failures);
+        }
         failed = true;
         break;
       }
     }
     count(failed ? "retry" : "done");
     if (failed) break;  // keep order: later events of the same record wait for this one
+    if (w_->inbox_failures > 0) {
+      spdlog::info("webhook inbox: processing again after {} failed attempt(s)",
+                   w_->inbox_failures);
+      w_->inbox_failures = 0;
+    }
   }
   settle_skipped();
   if (installs_changed && options_.on_installs_changed) options_.on_installs_changed();
