@@ -175,11 +175,17 @@ std::optional<Clock::Duration> HttpSession::Classify(HttpAnswer& a, const std::s
     if (last) return std::nullopt;
     return Backoff(a.attempts);
   }
-  a.outcome = Outcome::kFatal;
   a.message = what + " answered " + std::to_string(a.status);
   if (a.status == 401 || a.status == 403) {
-    a.message += ": the API rejected the credentials; check " + options_path_ + ".auth";
+    // The credentials, not the record: like a GHL location whose token is refused, the
+    // write waits (the dispatcher's backoff) until they are fixed, and no record is
+    // dead-lettered for it. Not retried here: the same request would be refused again.
+    ++stats_.auth_errors;
+    a.message += ": the API rejected the credentials; check " + options_path_ +
+                 ".auth (writes wait and are retried): " + Redact(a.body);
+    return std::nullopt;
   }
+  a.outcome = Outcome::kFatal;
   a.message += ": " + Redact(a.body);
   return std::nullopt;
 }

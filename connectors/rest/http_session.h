@@ -60,6 +60,7 @@ struct Stats {
   int64_t rate_limited = 0;      // 429 answers
   int64_t server_errors = 0;     // 5xx and 408 answers
   int64_t transport_errors = 0;  // no answer: timeouts, resets, refused connections
+  int64_t auth_errors = 0;       // 401 and 403 answers (the credentials were refused)
   int64_t connections_opened = 0;
   Clock::Duration waited{0};  // spent in rate-limit waits and backoff
 };

@@ -300,8 +300,10 @@ std::string ReferenceMarkdown() {
          "the answer has no item), which is how the daemon recognises its own writes. An "
          "update that answers 404 becomes a create under the given key; deleting a missing "
          "item succeeds. 429 (honouring Retry-After), 5xx, timeouts and resets are retried "
-         "within the call, then left to the engine; other 4xx answers are permanent errors "
-         "with the body kept. "
+         "within the call, then left to the engine; 401 and 403 (credentials refused) make "
+         "writes wait and retry until the credentials are fixed, never dead-letter them; "
+         "other 4xx answers are permanent errors with the body kept. Updates and deletes "
+         "are compare-and-set (a GET just before the write). "
          "Credentials never appear in logs or messages.\n";
 }
 

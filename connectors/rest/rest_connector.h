@@ -67,6 +67,7 @@ class RestConnector final : public Connector {
             {"rate_limited", s.rate_limited},
             {"server_error", s.server_errors},
             {"transport_error", s.transport_errors},
+            {"auth_error", s.auth_errors},
             {"connection", s.connections_opened}};
   }
 

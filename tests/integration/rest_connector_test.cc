@@ -194,9 +194,12 @@ TEST_F(RestConnectorTest, BearerTokenFromFileIsSentAndWrongTokenIsFatal) {
   EXPECT_EQ(page.error().message.find("wrong-token"), std::string::npos);
   EXPECT_EQ(bad->stats().requests, 1);  // not retried
 
+  // Refused credentials are not the record's fault: the write waits (retry), it is not
+  // dead-lettered (fatal), and it is counted.
   auto results = bad->Write({Upsert("", {{"name", std::string("Ada")}})});
-  EXPECT_EQ(results[0].outcome, Outcome::kFatal);
+  EXPECT_EQ(results[0].outcome, Outcome::kRetry);
   EXPECT_NE(results[0].message.find("401"), std::string::npos);
+  EXPECT_EQ(bad->stats().auth_errors, 2);
 }
 
 TEST_F(RestConnectorTest, OtherAuthKindsReachTheWireAndNotTheMessages) {
