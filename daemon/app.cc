@@ -159,11 +159,13 @@ void App::Reload() {
     notifier_.Status(Summary() + "; last reload FAILED, see log");
     return;
   }
-  // Locations installed at run time that the file now lists are the file's from now on.
+  // Locations installed at run time that the file now lists are the file's from now on
+  // (once this reload is accepted).
   std::shared_ptr<const config::Config> new_config = std::move(loaded.config);
-  for (const auto& loc : new_config->ghl.locations) installed_.erase(loc.id);
+  std::set<std::string> installed = installed_;
+  for (const auto& loc : new_config->ghl.locations) installed.erase(loc.id);
   config::Diagnostics sync_errors;
-  auto syncs = sync::BuildSyncs(*WithInstalled(new_config), sync_errors);
+  auto syncs = BuildSyncsFor(*new_config, installed, sync_errors);
   if (!sync_errors.empty()) {
     for (const auto& d : sync_errors) spdlog::error("config reload: {}", d.ToString());
     spdlog::error(
@@ -181,6 +183,7 @@ void App::Reload() {
   }
   auto old_config = std::move(config_);
   config_ = std::move(new_config);
+  installed_ = std::move(installed);
   ApplyLocations(*old_config);
   ApplyLogging(config_->logging);
   LogLocations();
@@ -253,6 +256,7 @@ void App::StartGhlClient() {
 
 void App::ServeLocation(const std::string& location_id,
                         std::shared_ptr<ghl_client::TokenSource> tokens) {
+  held_.erase(location_id);
   if (served_.insert(location_id).second) {
     ghl_->AddLocation(location_id, std::move(tokens));
     RestoreBudget(location_id);
@@ -272,9 +276,11 @@ void App::ApplyLocations(const config::Config& old_cfg) {
   };
   for (const auto& loc : config_->ghl.locations) {
     const auto* before = find(old_cfg, loc.id);
+    // A paused location is tried again (a reload may bring its fix), unless it is held
+    // on purpose (the app was uninstalled there).
     const bool changed = before == nullptr || before->auth != loc.auth ||
                          before->token.Reveal() != loc.token.Reveal() ||
-                         ghl_->Status(loc.id).paused;
+                         (ghl_->Status(loc.id).paused && held_.count(loc.id) == 0);
     if (!changed) continue;
     if (loc.auth == "oauth" && !oauth_) {
       spdlog::warn("config reload: location {} uses OAuth, which needs a restart to start", loc.id);
@@ -286,9 +292,7 @@ void App::ApplyLocations(const config::Config& old_cfg) {
   for (const auto& loc : old_cfg.ghl.locations) {
     if (find(*config_, loc.id) != nullptr || installed_.count(loc.id) > 0) continue;
     spdlog::info("config reload: location {} removed; its state stays in the state file", loc.id);
-    ghl_->Pause(loc.id, "removed from the configuration");
-    location_problems_.erase(loc.id);
-    if (auto it = probe_timers_.find(loc.id); it != probe_timers_.end()) it->second->cancel();
+    Hold(loc.id, "removed from the configuration");
   }
 }
 
@@ -299,7 +303,7 @@ void App::ProbeLocation(const std::string& location_id) {
   ghl_->Call(location_id, ghl_client::Lane::kRealtime,
              {"customFields.list", "GET", "/locations/" + location_id + "/customFields?model=all"},
              [this, location_id](ghl_client::ApiResult r) {
-               if (stopping_) return;
+               if (stopping_ || held_.count(location_id) > 0) return;
                if (r.outcome == ghl_client::Outcome::kOk) {
                  location_problems_[location_id].clear();
                  spdlog::info("location {}: GHL accepted the token", location_id);
@@ -316,7 +320,8 @@ void App::ProbeLocation(const std::string& location_id) {
                if (!timer) timer = std::make_unique<boost::asio::steady_timer>(io_);
                timer->expires_after(std::chrono::seconds(30));
                timer->async_wait([this, location_id](const boost::system::error_code& ec) {
-                 if (ec || stopping_) return;
+                 // Not a location paused on purpose (uninstalled, removed).
+                 if (ec || stopping_ || held_.count(location_id) > 0) return;
                  if (ghl_->Status(location_id).paused) ghl_->Resume(location_id);
                  ProbeLocation(location_id);
                });
@@ -362,7 +367,7 @@ void App::ScheduleBudgetFlush() {
 
 int App::StartSync() {
   config::Diagnostics errors;
-  auto syncs = sync::BuildSyncs(*WithInstalled(config_), errors);
+  auto syncs = BuildSyncsFor(*config_, installed_, errors);
   if (!errors.empty()) {
     for (const auto& d : errors) spdlog::error("{}", d.ToString());
     spdlog::error("{} problem(s) in the mappings or connectors; nothing was started",

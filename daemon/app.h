@@ -86,11 +86,19 @@ class App {
   void ApplyInstalls();
   void Install(const state::AppInstall& row);
   bool Uninstall(const state::AppInstall& row);
-  // Forgets the OAuth tokens of `resource` stored before `event_at_ms`.
-  void ForgetTokens(const std::string& resource, int64_t event_at_ms);
-  // The configuration with the locations installed at run time added (auth: oauth).
-  std::shared_ptr<const config::Config> WithInstalled(
-      std::shared_ptr<const config::Config> config) const;
+  // Forgets the OAuth tokens of `resource` stored before `event_at_ms`; true when tokens
+  // stored after it (a new `ghl-syncd auth`) were kept.
+  bool ForgetTokens(const std::string& resource, int64_t event_at_ms);
+  // Per location: why its INSTALL could not be acted on yet (said once per change).
+  std::map<std::string, std::string> install_problems_;
+  // The syncs of `config`, the mappings without `locations:` also serving `installed`.
+  std::vector<sync::SyncSetup> BuildSyncsFor(const config::Config& config,
+                                             const std::set<std::string>& installed,
+                                             config::Diagnostics& errors) const;
+  // Pauses a location on purpose (uninstalled, removed from the configuration): it leaves
+  // readiness and its start-up check stops until ServeLocation takes it back.
+  void Hold(const std::string& location_id, const std::string& why);
+  std::set<std::string> held_;
   // Rebuilds the syncs for the current locations (an install or uninstall).
   void RebuildSyncs();
   std::shared_ptr<ghl_client::OAuthSessions> oauth_;

@@ -45,25 +45,24 @@ bool ServedWithToken(const config::LocationConfig* configured, const char* event
 
 }  // namespace
 
-std::shared_ptr<const config::Config> App::WithInstalled(
-    std::shared_ptr<const config::Config> config) const {
-  if (installed_.empty()) return config;
-  auto with = std::make_shared<config::Config>(*config);
-  for (const auto& id : installed_) {
-    if (Configured(*config, id) != nullptr) continue;
-    config::LocationConfig loc;
-    loc.id = id;
-    loc.name = id;
-    loc.auth = "oauth";
-    with->ghl.locations.push_back(std::move(loc));
-  }
-  return with;
+std::vector<sync::SyncSetup> App::BuildSyncsFor(const config::Config& config,
+                                                const std::set<std::string>& installed,
+                                                config::Diagnostics& errors) const {
+  return sync::BuildSyncs(config, errors, config::ProcessEnv(),
+                          std::vector<std::string>(installed.begin(), installed.end()));
+}
+
+void App::Hold(const std::string& location_id, const std::string& why) {
+  held_.insert(location_id);
+  ghl_->Pause(location_id, why);
+  location_problems_.erase(location_id);
+  if (auto it = probe_timers_.find(location_id); it != probe_timers_.end()) it->second->cancel();
 }
 
 void App::RebuildSyncs() {
   if (!engine_) return;  // at start, StartSync builds them with the installed locations
   config::Diagnostics errors;
-  auto syncs = sync::BuildSyncs(*WithInstalled(config_), errors);
+  auto syncs = BuildSyncsFor(*config_, installed_, errors);
   if (!errors.empty()) {
     for (const auto& d : errors) spdlog::error("{}", d.ToString());
     spdlog::error(
@@ -119,17 +118,29 @@ void App::Install(const state::AppInstall& row) {
     spdlog::info("INSTALL of location {}: not added, ghl.oauth.follow_installs is off", id);
     return;
   }
-  const bool is_configured = configured != nullptr;
   const std::pair<int64_t, bool> seen{row.event_at_ms, row.installed};
-  oauth_->OnInstall(id, row.company_id, [this, row, is_configured, seen](auto source) {
+  oauth_->OnInstall(id, row.company_id, [this, row, seen](auto source) {
     const std::string& id = row.resource;
-    if (stopping_ || applied_[id] != seen) return;  // a newer event came meanwhile
+    if (stopping_) return;
+    if (applied_[id] != seen) {
+      // An UNINSTALL came while the token was minted: the token must not outlive it.
+      if (source.ok() && !applied_[id].second) (void)oauth_->OnUninstall(id);
+      return;
+    }
+    // The configuration may have changed while the token was minted.
+    const auto* configured = Configured(*config_, id);
+    if (configured != nullptr && configured->auth != "oauth") return;
+    if (configured == nullptr && !config_->ghl.oauth.follow_installs) return;
     if (!source.ok()) {
       const std::string why = "INSTALL webhook: " + source.error().message;
-      if (location_problems_[id] != why) {
+      if (install_problems_[id] != why) {
         spdlog::error("location {}: {}; retrying every {}s", id, why, kInstallRetry.count());
       }
-      location_problems_[id] = why;
+      install_problems_[id] = why;
+      // A configured location is expected to work: readiness says why it does not. One
+      // this daemon was never told to serve (another agency's install, say) does not
+      // make it unready.
+      if (configured != nullptr) location_problems_[id] = why;
       auto& timer = install_timers_[id];
       if (!timer) timer = std::make_unique<boost::asio::steady_timer>(io_);
       timer->expires_after(kInstallRetry);
@@ -139,10 +150,12 @@ void App::Install(const state::AppInstall& row) {
       });
       return;
     }
-    const bool added = !is_configured && installed_.insert(id).second;
-    spdlog::info("location {}: the app is installed there (INSTALL webhook of {}); {}", id,
-                 state::FormatUtcIso8601(Clock::TimePoint(std::chrono::milliseconds(seen.first))),
-                 is_configured ? "serving it" : "served by every mapping without locations:");
+    install_problems_.erase(id);
+    const bool added = configured == nullptr && installed_.insert(id).second;
+    spdlog::info(
+        "location {}: the app is installed there (INSTALL webhook of {}); {}", id,
+        state::FormatUtcIso8601(Clock::TimePoint(std::chrono::milliseconds(seen.first))),
+        configured != nullptr ? "serving it" : "served by every mapping without locations:");
     ServeLocation(id, std::move(source).value());
     if (added) RebuildSyncs();
   });
@@ -152,46 +165,50 @@ bool App::Uninstall(const state::AppInstall& row) {
   const std::string& id = row.resource;
   const auto* configured = Configured(*config_, id);
   if (ServedWithToken(configured, "UNINSTALL")) return false;
-  ForgetTokens(id, row.event_at_ms);
+  const bool reauthorized = ForgetTokens(id, row.event_at_ms);
   if (auto it = install_timers_.find(id); it != install_timers_.end()) it->second->cancel();
+  install_problems_.erase(id);
+  if (reauthorized) {
+    spdlog::info(
+        "location {}: `ghl-syncd auth` stored new tokens after the UNINSTALL webhook; "
+        "it stays served",
+        id);
+    return false;
+  }
   if (served_.count(id) == 0) {
     if (configured == nullptr) location_problems_.erase(id);  // an install that never worked
     return false;
   }
-  ghl_->Pause(id, "the app was uninstalled from this location (UNINSTALL webhook)");
+  const std::string why = "the app was uninstalled from this location (UNINSTALL webhook)";
+  Hold(id, why);
   if (installed_.erase(id) > 0) {
-    location_problems_.erase(id);
     spdlog::info(
-        "location {}: the app is uninstalled (UNINSTALL webhook); no longer served, its "
-        "links stay in the state file",
+        "location {}: the app is uninstalled (UNINSTALL webhook); no longer served, its links "
+        "stay in the state file",
         id);
     return true;
   }
-  location_problems_[id] = fmt::format(
-      "the app was uninstalled from this location (UNINSTALL webhook); install it again, or "
-      "remove the location from {}",
-      config_path_.string());
+  location_problems_[id] = fmt::format("{}; install it again, or remove the location from {}", why,
+                                       config_path_.string());
   spdlog::error("location {}: {}", id, location_problems_[id]);
   return false;
 }
 
-void App::ForgetTokens(const std::string& resource, int64_t event_at_ms) {
-  if (!oauth_) return;
+bool App::ForgetTokens(const std::string& resource, int64_t event_at_ms) {
+  if (!oauth_) return false;
   auto stored = state::OAuthTokenStore(store_->db()).Load(resource);
   if (!stored.ok()) {
     spdlog::error("{}: cannot read its OAuth tokens: {}", resource, stored.error().message);
-    return;
+    return false;
   }
-  if (!stored->has_value()) return;
-  if ((*stored)->updated_at_ms > event_at_ms) {
-    spdlog::info("{}: keeping the OAuth tokens stored after the UNINSTALL webhook", resource);
-    return;
-  }
+  if (!stored->has_value()) return false;
+  if ((*stored)->updated_at_ms > event_at_ms) return true;
   if (auto r = oauth_->OnUninstall(resource); !r.ok()) {
     spdlog::error("{}: forgetting its OAuth tokens failed: {}", resource, r.error().message);
-    return;
+    return false;
   }
   spdlog::info("{}: its OAuth tokens are forgotten", resource);
+  return false;
 }
 
 }  // namespace ghl::daemon

@@ -33,7 +33,8 @@ mapping::GhlObject ObjectOf(const std::string& object) {
 }  // namespace
 
 std::vector<SyncSetup> BuildSyncs(const config::Config& config, config::Diagnostics& errors,
-                                  const config::EnvLookup& env) {
+                                  const config::EnvLookup& env,
+                                  const std::vector<std::string>& installed) {
   std::vector<SyncSetup> syncs;
   const size_t errors_before = errors.size();
   std::vector<std::string> connector_names;
@@ -52,8 +53,15 @@ std::vector<SyncSetup> BuildSyncs(const config::Config& config, config::Diagnost
     SyncSetup setup;
     setup.file = file.path;
     setup.locations = spec.locations.empty() ? location_ids : spec.locations;
+    if (spec.locations.empty()) {
+      for (const auto& id : installed) {
+        if (std::find(location_ids.begin(), location_ids.end(), id) == location_ids.end()) {
+          setup.locations.push_back(id);
+        }
+      }
+    }
     bool bad = false;
-    for (const auto& id : setup.locations) {
+    for (const auto& id : spec.locations) {
       if (std::find(location_ids.begin(), location_ids.end(), id) == location_ids.end()) {
         errors.push_back({file.path.string(), spec.locations_line, spec.locations_column,
                           "locations",
@@ -196,7 +204,7 @@ struct Engine::Worker {
   std::vector<int64_t> progress_logged;
   std::vector<int64_t> progress_saved;
   // The inbox after a failed event: its next try (Unix ms) and the failures in a row.
-  int64_t inbox_retry_at = 0;
+  std::chrono::steady_clock::time_point inbox_retry_at{};
   int inbox_failures = 0;
   // Per runner: its connector's counters as last exported.
   std::vector<std::map<std::string, int64_t>> connector_counts;
@@ -271,6 +279,7 @@ void Engine::Run() {
         w_->progress_logged.clear();
         w_->progress_saved.clear();
         w_->connector_counts.clear();
+        w_->inbox_failures = 0;  // the new syncs may have what the failing event lacked
         for (auto& s : *replacement_) {
           const std::string sync = s.mapping->spec().name;
           spdlog::info("sync {}: GHL {} of {} location(s) <-> {} ({})", sync,
@@ -322,13 +331,27 @@ void Engine::Run() {
   }
 }
 
+bool Engine::InboxFailed(const std::string& what) {
+  const int failures = ++w_->inbox_failures;
+  const auto wait =
+      std::chrono::milliseconds(std::min<int64_t>(30'000, int64_t{200} << std::min(failures, 8)));
+  w_->inbox_retry_at = clock_.Steady() + wait;
+  // Said the first time and every 10th, not on every retry of a long outage.
+  if (failures == 1 || failures % 10 == 0) {
+    spdlog::warn("{}; tried again in {:.1f}s (failure {} in a row)", what,
+                 static_cast<double>(wait.count()) / 1000, failures);
+  }
+  return false;
+}
+
 void Engine::ProcessInbox() {
-  // After a failure (a side unreadable: its database down, GHL unreachable) the inbox
-  // waits, longer each time up to 30 s; polling and scans go on meanwhile.
-  if (UnixMs(clock_) < w_->inbox_retry_at) return;
+  // After a failure (a side unreadable: its database down, GHL unreachable; the state
+  // file locked) the inbox waits, longer each time up to 30 s; passes go on meanwhile.
+  if (w_->inbox_failures > 0 && clock_.Steady() < w_->inbox_retry_at) return;
+  bool ok = true;
   auto pending = w_->inbox->Pending(options_.inbox_batch);
   if (!pending.ok()) {
-    spdlog::warn("webhook inbox: {}; trying again shortly", pending.error().message);
+    InboxFailed("webhook inbox: " + pending.error().message);
     return;
   }
   auto count = [&](const char* outcome, double n = 1) {
@@ -347,8 +370,8 @@ void Engine::ProcessInbox() {
       return Ok();
     });
     if (!r.ok()) {
-      spdlog::warn("webhook inbox: marking {} row(s) skipped: {}; tried again shortly",
-                   skipped.size(), r.error().message);
+      ok = InboxFailed(fmt::format("webhook inbox: marking {} row(s) skipped: {}", skipped.size(),
+                                   r.error().message));
     } else {
       count("skipped", static_cast<double>(skipped.size()));
     }
@@ -367,8 +390,8 @@ void Engine::ProcessInbox() {
         event->kind == ghl_client::WebhookKind::kUninstall) {
       auto recorded = RecordAppEvent(row.id, *event, now);
       if (!recorded.ok()) {
-        spdlog::warn("webhook {} ({}): {}; tried again shortly", row.webhook_id, event->type,
-                     recorded.error().message);
+        ok = InboxFailed(fmt::format("webhook {} ({}): {}", row.webhook_id, event->type,
+                                     recorded.error().message));
         count("retry");
         break;
       }
@@ -415,28 +438,20 @@ void Engine::ProcessInbox() {
                                        event->kind == ghl_client::WebhookKind::kDelete,
                                        event->timestamp, mark);
       if (!r.ok()) {
-        const int failures = ++w_->inbox_failures;
-        const int64_t wait = std::min<int64_t>(30'000, int64_t{200} << std::min(failures, 8));
-        w_->inbox_retry_at = UnixMs(clock_) + wait;
-        // Said the first time and every 10th, not on every retry of a long outage.
-        if (failures == 1 || failures % 10 == 0) {
-          spdlog::warn("sync {}: webhook {} ({} {}): {}; tried again in {:.1f}s (failure {})",
-                       serving[i]->name(), row.webhook_id, event->type, event->id,
-                       r.error().message, static_cast<double>(wait) / 1000, failures);
-        }
+        ok = InboxFailed(fmt::format("sync {}: webhook {} ({} {}): {}", serving[i]->name(),
+                                     row.webhook_id, event->type, event->id, r.error().message));
         failed = true;
         break;
       }
     }
     count(failed ? "retry" : "done");
     if (failed) break;  // keep order: later events of the same record wait for this one
-    if (w_->inbox_failures > 0) {
-      spdlog::info("webhook inbox: processing again after {} failed attempt(s)",
-                   w_->inbox_failures);
-      w_->inbox_failures = 0;
-    }
   }
   settle_skipped();
+  if (ok && w_->inbox_failures > 0) {
+    spdlog::info("webhook inbox: processing again after {} failed attempt(s)", w_->inbox_failures);
+    w_->inbox_failures = 0;
+  }
   if (installs_changed && options_.on_installs_changed) options_.on_installs_changed();
 }
 

@@ -48,8 +48,11 @@ struct SyncSetup {
 
 // Compiles every mapping of `config` and builds its connector. Every problem goes to
 // `errors` (file:line:col: key: message); the syncs are returned only when there is none.
+// `installed`: locations the app was installed on at run time (INSTALL webhooks), served
+// by the mappings that name no `locations:`; a mapping cannot name them.
 std::vector<SyncSetup> BuildSyncs(const config::Config& config, config::Diagnostics& errors,
-                                  const config::EnvLookup& env = config::ProcessEnv());
+                                  const config::EnvLookup& env = config::ProcessEnv(),
+                                  const std::vector<std::string>& installed = {});
 
 struct EngineOptions {
   std::filesystem::path state_path;
@@ -104,6 +107,9 @@ class Engine {
   void Round();
   void Dispatch(int rounds);
   void ProcessInbox();
+  // Backs the inbox off after a failure (0.4 s doubling to 30 s) and says so (the first
+  // and every 10th time). Returns false, for `ok = InboxFailed(...)`.
+  bool InboxFailed(const std::string& what);
   // Records an INSTALL / UNINSTALL event and marks its row done, in one transaction. The
   // value: "" when recorded, else why the event was skipped.
   Result<std::string> RecordAppEvent(int64_t row_id, const ghl_client::WebhookEvent& event,

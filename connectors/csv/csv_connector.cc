@@ -79,11 +79,18 @@ Result<std::shared_ptr<const CsvConnector::Snapshot>> CsvConnector::Load() {
     // again. A file written in one go (an export renamed into place) is read now; one
     // still changing, or a long `settle`, is an error and the caller tries again later
     // (without the wait, every write due just after an export failed and backed off).
+    // A file that was still changing after the last wait is not waited for again until
+    // `settle` has passed: a program rewriting it all the time must not stall the engine's
+    // thread (every Scan, Get and Write loads) in wait after wait.
     const milliseconds wait = settings_.settle - Age((*read)->stamp);
-    if (wait > milliseconds(0) && wait <= kMaxSettleWait) {
+    const auto now = std::chrono::steady_clock::now();
+    if (wait > milliseconds(0) && wait <= kMaxSettleWait && now >= no_wait_until_) {
       std::this_thread::sleep_for(wait + milliseconds(10));
       read = ReadWholeFile(settings_.path);
       if (!read.ok()) return read.error();
+      if (*read && !CheckSettled((*read)->stamp, ContentHash((*read)->bytes)).ok()) {
+        no_wait_until_ = std::chrono::steady_clock::now() + settings_.settle;
+      }
     }
   }
   if (!*read && !settings_.create) return Error{Missing(settings_.path)};

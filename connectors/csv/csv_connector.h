@@ -8,6 +8,7 @@
 // overwriting an edit another program made meanwhile.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,9 @@ class CsvConnector final : public Connector {
   ScanPage Page(const Snapshot& snapshot, std::size_t from, std::size_t limit);
 
   CsvSettings settings_;
+  // Until then a file modified moments ago is refused at once, not waited for (it was
+  // still changing after the last wait).
+  std::chrono::steady_clock::time_point no_wait_until_{};
   std::shared_ptr<const Snapshot> latest_;  // the last reading
   std::shared_ptr<const Snapshot> scan_;    // the reading the current paged scan walks
   std::string written_hash_;                // hash of the file as this connector last wrote it

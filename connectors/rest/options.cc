@@ -302,8 +302,9 @@ std::string ReferenceMarkdown() {
          "item succeeds. 429 (honouring Retry-After), 5xx, timeouts and resets are retried "
          "within the call, then left to the engine; 401 and 403 (credentials refused) make "
          "writes wait and retry until the credentials are fixed, never dead-letter them; "
-         "other 4xx answers are permanent errors with the body kept. Updates and deletes "
-         "are compare-and-set (a GET just before the write). "
+         "other 4xx answers are permanent errors with the body kept. With an updated_field, "
+         "updates are compare-and-set: a GET just before the write compares its "
+         "updated-at value. "
          "Credentials never appear in logs or messages.\n";
 }
 

@@ -105,15 +105,22 @@ std::vector<WriteResult> RestConnector::Write(const std::vector<WriteOp>& ops) {
 }
 
 WriteResult RestConnector::Unchanged(const WriteOp& op) {
-  if (op.expect_version.empty() || op.key.empty()) return {Outcome::kOk, "", op.key, ""};
   // Compare-and-set as far as a generic API allows: the item is read just before it is
-  // written (a change in between these two calls is not seen).
+  // written (a change in between these two calls is not seen), and compared by its
+  // updated-at value: the item the get answers may carry other fields than the list's
+  // (a summary there, details here), so its hash cannot be compared with the scan's.
+  // Without an updated_field there is nothing comparable: no check.
+  if (op.expect_version.empty() || op.key.empty() || options_.resource.updated_field.empty()) {
+    return {Outcome::kOk, "", op.key, ""};
+  }
   auto now = Get(op.key);
-  if (!now.ok())
+  if (!now.ok()) {
     return {Outcome::kRetry, "reading the item before writing it: " + now.error().message, op.key,
             ""};
+  }
   std::string version = now->has_value() ? (**now).version : "";
-  if (version != op.expect_version) {
+  auto updated = [](const std::string& v) { return v.substr(0, v.find('|')); };
+  if (!now->has_value() || updated(version) != updated(op.expect_version)) {
     return {Outcome::kConflict, "the item changed since this write was decided", op.key,
             std::move(version)};
   }
