@@ -42,9 +42,12 @@ namespace ghl::sync {
 
 struct RunnerOptions {
   int64_t poll_overlap_ms = 30'000;  // re-read this much before the cursor (search lag)
-  int scan_page = 1000;              // connector rows per page
-  int chunk = 200;                   // decisions per transaction
-  int dispatch_batch = 64;           // jobs per dispatch round
+  // On a quiet location the cursor moves up to this long before the poll began: our clock
+  // may run ahead of GHL's by up to this much without a change being missed.
+  int64_t poll_skew_ms = 300'000;
+  int scan_page = 1000;     // connector rows per page
+  int chunk = 200;          // decisions per transaction
+  int dispatch_batch = 64;  // jobs per dispatch round
   int64_t backoff_base_ms = 1'000;
   int64_t backoff_max_ms = 600'000;
   int64_t echo_ttl_ms = 600'000;
@@ -74,6 +77,8 @@ struct PassReport {
   int64_t rejected = 0;   // connector rows it could not read
   int64_t api_reads = 0;  // GHL calls the pass made to read
   int64_t waiting = 0;    // records whose reference is not linked yet
+  int64_t unpolled = 0;   // locations whose poll failed (the pass went on without them)
+  int64_t unserved = 0;   // records of locations this sync no longer serves (skipped)
   bool delete_guard_tripped = false;
   std::vector<Decision> decisions;  // dry runs only
 };

@@ -77,24 +77,31 @@ Result<void> SyncRunner::Collect(std::vector<Item>& items, PassReport& report, b
   for (const auto& location : locations_) {
     auto cursor = store_.Cursor(sync, GhlCursorName(location));
     if (!cursor.ok()) return cursor.error();
+    const int64_t poll_started = NowMs();
     std::string since;
     if (cursor->has_value()) {
       auto at = ParseIsoMs(**cursor);
-      since = at ? FormatIsoMs(*at - options_.poll_overlap_ms) : "";
+      // A cursor ahead of our clock (the clock was stepped back) starts from now.
+      since = at ? FormatIsoMs(std::min(*at, poll_started) - options_.poll_overlap_ms) : "";
     }
     const Lane lane = since.empty() ? Lane::kBackfill : Lane::kReconcile;
-    const int64_t poll_started = NowMs();
     auto polled = ghl_.Poll(location, since, lane);
     if (!polled.ok()) {
-      return Error{
-          fmt::format("sync {}: GHL location {}: {}", sync, location, polled.error().message)};
+      // One location that cannot be read (paused after its token was refused, the app
+      // uninstalled) does not stop the others or the connector: its cursor stays, and the
+      // records linked to it wait (FillMissing fails for them; they hold the cursors).
+      spdlog::warn("sync {}: GHL location {} not polled: {}; tried again next pass", sync, location,
+                   polled.error().message);
+      ++report.unpolled;
+      continue;
     }
-    // The cursor: the newest change seen, or when the poll began if that is later. Either
-    // way the next poll starts `poll_overlap_ms` before it, which covers changes GHL's
-    // search did not show yet (its lag) and clock skew; so a quiet location is not re-read
-    // back to its last change on every pass.
+    // The cursor: the newest change seen, or, on a quiet location, `poll_skew_ms` before
+    // the poll began. The next poll starts `poll_overlap_ms` before it (GHL's search lag),
+    // so a quiet location is not re-read back to its last change on every pass, and a
+    // clock up to `poll_skew_ms` ahead of GHL's misses nothing.
     std::string next = polled->newest.empty() ? cursor->value_or("") : polled->newest;
-    if (auto at = ParseIsoMs(next); !at || *at < poll_started) next = FormatIsoMs(poll_started);
+    const int64_t settled = poll_started - options_.poll_skew_ms;
+    if (auto at = ParseIsoMs(next); !at || *at < settled) next = FormatIsoMs(settled);
     ghl_cursors[location] = next;
     for (auto& record : polled->records) {
       auto link = store_.LinkByGhlId(sync, record.id);
@@ -214,6 +221,15 @@ Result<void> SyncRunner::Collect(std::vector<Item>& items, PassReport& report, b
       }
     }
   }
+  // Records linked in a location this sync no longer serves (the app uninstalled there,
+  // the location removed from the configuration or the mapping) are left alone: reading
+  // their GHL side would fail on every pass and hold every cursor.
+  std::erase_if(items, [&](const Item& item) {
+    const bool unserved = item.link.has_value() && std::find(locations_.begin(), locations_.end(),
+                                                             item.location) == locations_.end();
+    if (unserved) ++report.unserved;
+    return unserved;
+  });
   return Ok();
 }
 

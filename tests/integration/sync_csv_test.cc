@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <fstream>
+
 #include "state/sqlite.h"
 #include "sync/store.h"
 #include "tests/support/sync_harness.h"
@@ -56,6 +58,35 @@ class SyncCsvTest : public ::testing::Test {
  protected:
   SyncHarness h_{{"--no-rate-limit", "--search-lag-ms", "300"}};
 };
+
+// A location GHL refuses to serve (its token refused: paused) does not stop the pass: the
+// other location is polled and the CSV scanned and written as ever.
+TEST_F(SyncCsvTest, ALocationThatCannotBeReadDoesNotStopTheOthers) {
+  ASSERT_EQ(
+      h_.emu().Admin("POST", "/locations", R"({"id":"loc-refused","token":"pit-right"})").status,
+      201);
+  h_.SetWebhookUrl(false);  // polling only: the pass itself must go on
+  h_.WriteConfig();
+  const auto config = h_.dir() / "ghl-syncd.yaml";
+  std::string text;
+  {
+    std::ifstream in(config);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string first = std::string("      token: ") + SyncHarness::kToken + "\n";
+  ASSERT_NE(text.find(first), std::string::npos);
+  text.insert(text.find(first) + first.size(), "    - id: loc-refused\n      token: pit-wrong\n");
+  std::ofstream(config) << text;
+  h_.WriteCsv(kHeader + "c-1,Carol,Danvers,carol@example.com,\n");
+  h_.CreateContact(R"("firstName":"Ada","lastName":"Lovelace","email":"ada@example.com")");
+  auto d = h_.StartDaemon();
+  ASSERT_TRUE(SyncHarness::Eventually([&] {
+    return CountEmail(h_.Ghl(), "carol@example.com") == 1 &&
+           RowByEmail(h_.Csv(), "ada@example.com") != nullptr;
+  })) << d->Log();
+  EXPECT_NE(d->Log().find("GHL location loc-refused not polled"), std::string::npos) << d->Log();
+  EXPECT_EQ(d->Log().find("pit-wrong"), std::string::npos);
+}
 
 TEST_F(SyncCsvTest, BackfillLinksByEmailAndCreatesOnBothSidesWithoutDuplicates) {
   const std::string ada = h_.CreateContact(
