@@ -114,6 +114,9 @@ Result<GhlRecord> FromGhl(const rapidjson::Value& record, GhlObject object,
   if (out.id.empty()) return Error{"the GHL record has no id"};
   out.location_id = StringMember(record, "locationId");
   out.date_updated = StringMember(record, "dateUpdated");
+  // Opportunities carry `updatedAt` instead (apps/opportunities.json); without it every
+  // linked opportunity looked unchanged to the poll.
+  if (out.date_updated.empty()) out.date_updated = StringMember(record, "updatedAt");
   ghl_client::FieldValues custom;
   bool custom_parsed = false;
   const bool has_custom = record.HasMember("customFields");

@@ -87,6 +87,19 @@ TEST(GhlRecords, AppointmentTimesAreNormalisedToUtc) {
   EXPECT_EQ(r->fields.at("startTime"), Value{std::string("2023-09-25T10:30:00Z")});
 }
 
+// The version the poll compares: contacts and appointments say dateUpdated, opportunities
+// updatedAt.
+TEST(GhlRecords, AnOpportunitysUpdatedAtIsItsVersion) {
+  auto doc = Doc(R"({"id":"o1","name":"Deal","updatedAt":"2026-11-29T10:00:00.000Z"})");
+  auto r = FromGhl(doc, GhlObject::kOpportunities, {"name"}, Index());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->date_updated, "2026-11-29T10:00:00.000Z");
+  auto contact = Doc(R"({"id":"c1","dateUpdated":"2026-11-29T11:00:00.000Z"})");
+  auto c = FromGhl(contact, GhlObject::kContacts, {}, Index());
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->date_updated, "2026-11-29T11:00:00.000Z");
+}
+
 TEST(GhlRecords, BodiesCarryStandardFieldsAndCustomFieldsById) {
   Fields fields{{"firstName", std::string("Ada")},
                 {"tags", List{"a", "b"}},
