@@ -68,6 +68,14 @@ struct DeleteGuard {
   int64_t max_count = 100;  // ... or more than this many records
 };
 
+// `object: appointments` only. GHL cannot search appointments by dateUpdated, so a poll
+// lists every calendar's events in this window around the time of the poll and keeps the
+// ones updated since the cursor; changes to appointments outside it arrive only by webhook.
+struct AppointmentWindow {
+  std::chrono::milliseconds past{30LL * 86'400'000};     // back from now (by their end)
+  std::chrono::milliseconds future{365LL * 86'400'000};  // ahead of now (by their start)
+};
+
 struct SyncSpec {
   std::string name;  // file name without extension
   std::string file;  // the mapping file, for messages
@@ -89,6 +97,7 @@ struct SyncSpec {
   DeleteGuard delete_guard;
   std::string default_region = "US";                // for phone transforms without their own region
   std::chrono::milliseconds poll_interval{60'000};  // GHL polling and connector scans
+  AppointmentWindow appointments;                   // the poll window (appointments only)
 
   std::vector<FieldSpec> fields;
   std::vector<ReferenceSpec> references;

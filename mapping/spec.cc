@@ -182,6 +182,32 @@ const Table<DeleteGuard>& DeleteGuardTable() {
   return table;
 }
 
+// ---- appointments ----
+
+const Table<AppointmentWindow>& AppointmentWindowTable() {
+  static const Table<AppointmentWindow> table({
+      config::fields::Duration("past", &AppointmentWindow::past, milliseconds(0),
+                               milliseconds(3650LL * 86'400'000),
+                               "How far back from the time of the poll: an appointment that "
+                               "ended earlier is not polled."),
+      config::fields::Duration("future", &AppointmentWindow::future, milliseconds(0),
+                               milliseconds(3650LL * 86'400'000),
+                               "How far ahead: an appointment that starts later is not polled."),
+  });
+  return table;
+}
+
+// `appointments:` belongs to appointment syncs; said only when `object` itself is valid.
+void CheckAppointmentsKey(const SyncSpec& s, const YAML::Node& root, Context& ctx) {
+  if (s.object == GhlObject::kAppointments || !root.IsMap() || !root["appointments"]) return;
+  const YAML::Node object = root["object"];
+  if (!object || !object.IsScalar() || object.Scalar() != ToString(s.object)) return;
+  auto scope = ctx.Enter("appointments");
+  ctx.Error(At(root, "appointments"), std::string("`appointments` is for appointment syncs "
+                                                  "only; this sync has `object: ") +
+                                          ToString(s.object) + "`");
+}
+
 // ---- external, key ----
 
 Field<SyncSpec> ExternalField() {
@@ -300,6 +326,12 @@ const Table<SyncSpec>& SyncTable() {
           config::fields::Duration("poll_interval", &SyncSpec::poll_interval, milliseconds(1000),
                                    milliseconds(86'400'000),
                                    "How often GHL is polled and the connector scanned."),
+          config::fields::Section(
+              "appointments", &SyncSpec::appointments, AppointmentWindowTable(),
+              "Appointments only: GHL cannot search appointments by `dateUpdated`, so each poll "
+              "lists every calendar's events in this window around the time of the poll "
+              "(1 + one call per calendar) and keeps those updated since the last one. Changes "
+              "to appointments outside the window arrive only by webhook."),
           config::fields::List("fields", &SyncSpec::fields, FieldTable(),
                                "The mapped fields, one GHL field and one external column each.")
               .Required(),
@@ -307,7 +339,10 @@ const Table<SyncSpec>& SyncTable() {
                                "Fields resolved through another sync's links (an opportunity's "
                                "contact); a record waits until its reference is linked."),
       },
-      [](SyncSpec& s, const YAML::Node& node, Context& ctx) { CheckSync(s, node, ctx); });
+      [](SyncSpec& s, const YAML::Node& node, Context& ctx) {
+        CheckAppointmentsKey(s, node, ctx);
+        CheckSync(s, node, ctx);
+      });
   return table;
 }
 

@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <set>
+
 #include "connectors/ghl/operations.h"
 
 namespace ghl::sync {
@@ -16,8 +21,21 @@ namespace {
 
 constexpr int kPageLimit = 100;
 
-Error CallError(const char* what, const ApiResult& r) {
+Error CallError(std::string_view what, const ApiResult& r) {
   return Error{fmt::format("{}: {}", what, Describe(r))};
+}
+
+// A dateUpdated as the instant it names, for ordering: GHL writes appointment times with
+// the location's offset ("2023-09-25T16:00:00+05:30"), so the text alone does not order
+// them. One that does not parse (or is missing) sorts first.
+int64_t UpdatedMs(const std::string& date_updated) {
+  return ParseIsoMs(date_updated).value_or(std::numeric_limits<int64_t>::min());
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace
@@ -31,6 +49,10 @@ std::string Describe(const ApiResult& r) {
 }
 
 Result<void> GhlSide::LoadIndex(const std::string& location_id) {
+  if (CustomFieldModel(object_).empty()) {  // appointments have no custom fields: no call
+    indexes_[location_id] = ghl_client::CustomFieldIndex();
+    return Ok();
+  }
   auto request = ghl_client::custom_fields::List(location_id, "all");
   if (!request.ok()) return request.error();
   ApiResult r = gateway_.Call(location_id, Lane::kReconcile, std::move(request.value()));
@@ -70,9 +92,18 @@ Result<PollResult> GhlSide::Poll(const std::string& location_id, const std::stri
       auto from = ParseIsoMs(since);
       if (at && from && *at < *from) return Ok();
     }
-    if (record->date_updated > out.newest) out.newest = record->date_updated;
+    if (!record->date_updated.empty() &&
+        (out.newest.empty() || UpdatedMs(record->date_updated) > UpdatedMs(out.newest))) {
+      out.newest = record->date_updated;
+    }
     out.records.push_back(std::move(record.value()));
     return Ok();
+  };
+  auto oldest_first = [&out] {
+    std::stable_sort(out.records.begin(), out.records.end(),
+                     [](const GhlRecord& a, const GhlRecord& b) {
+                       return UpdatedMs(a.date_updated) < UpdatedMs(b.date_updated);
+                     });
   };
   if (object_ == GhlObject::kContacts) {
     rapidjson::Document filters(rapidjson::kArrayType);
@@ -131,12 +162,67 @@ Result<PollResult> GhlSide::Poll(const std::string& location_id, const std::stri
       }
       next = ghl_client::NextPage(*next, page.value());
     }
-    std::stable_sort(
-        out.records.begin(), out.records.end(),
-        [](const GhlRecord& a, const GhlRecord& b) { return a.date_updated < b.date_updated; });
+    oldest_first();
     return out;
   }
-  return Error{"polling appointments is not supported yet; use webhooks for appointments"};
+  if (auto polled = PollAppointments(location_id, lane, keep); !polled.ok()) {
+    return polled.error();
+  }
+  oldest_first();
+  return out;
+}
+
+// GHL cannot search appointments by dateUpdated, and GET /calendars/events needs one
+// calendar (or user, or group) and a time range and has no paging. So: list the calendars
+// (one call on every poll, as calendars come and go), then each calendar's events that
+// overlap the window around now (one call each, concurrently). A failed call fails the
+// poll: the cursor must not move past changes that were not read.
+Result<void> GhlSide::PollAppointments(
+    const std::string& location_id, Lane lane,
+    const std::function<Result<void>(const rapidjson::Value&)>& keep) {
+  const int64_t now = NowMs();
+  auto list = ghl_client::calendars::ListCalendars(location_id);
+  if (!list.ok()) return list.error();
+  ApiResult r = gateway_.Call(location_id, lane, std::move(list.value()));
+  if (r.outcome != Outcome::kOk) return CallError("polling appointments: listing calendars", r);
+  auto calendars = ghl_client::ParseRecords(r.body, "calendars");
+  if (!calendars.ok()) {
+    return Error{"polling appointments: listing calendars: " + calendars.error().message};
+  }
+  std::vector<std::string> calendar_ids;
+  std::vector<GhlCall> calls;
+  for (size_t i = 0; i < calendars->size(); ++i) {
+    auto id = (*calendars)[i].FindMember("id");
+    if (id == (*calendars)[i].MemberEnd() || !id->value.IsString()) {
+      return Error{fmt::format("polling appointments: calendars[{}] has no id", i)};
+    }
+    ghl_client::calendars::EventsParams params;
+    params.location_id = location_id;
+    params.calendar_id = id->value.GetString();
+    params.start_ms = std::max<int64_t>(0, now - window_.past.count());
+    params.end_ms = now + window_.future.count();
+    auto request = ghl_client::calendars::ListEvents(params);
+    if (!request.ok()) return request.error();
+    calendar_ids.push_back(params.calendar_id);
+    calls.push_back({location_id, lane, std::move(request.value())});
+  }
+  auto results = gateway_.CallAll(std::move(calls));
+  std::set<std::string> seen;  // an event is listed once, under its calendar; to be sure
+  for (size_t k = 0; k < results.size(); ++k) {
+    const std::string what = "polling appointments of calendar " + calendar_ids[k];
+    if (results[k].outcome != Outcome::kOk) return CallError(what, results[k]);
+    auto events = ghl_client::ParseRecords(results[k].body, "events");
+    if (!events.ok()) return Error{what + ": " + events.error().message};
+    for (size_t i = 0; i < events->size(); ++i) {
+      auto id = (*events)[i].FindMember("id");
+      if (id != (*events)[i].MemberEnd() && id->value.IsString() &&
+          !seen.insert(id->value.GetString()).second) {
+        continue;
+      }
+      if (auto kept = keep((*events)[i]); !kept.ok()) return kept.error();
+    }
+  }
+  return Ok();
 }
 
 std::vector<Fetched> GhlSide::Fetch(const std::string& location_id,
@@ -168,7 +254,9 @@ std::vector<Fetched> GhlSide::Fetch(const std::string& location_id,
       f.error = Describe(r);
       continue;
     }
-    auto doc = ghl_client::ParseRecord(r.body, RecordKey(object_));
+    // GET /calendars/events/appointments/{id} answers {"event": {...}}.
+    auto doc = ghl_client::ParseRecord(
+        r.body, object_ == GhlObject::kAppointments ? "event" : RecordKey(object_));
     if (!doc.ok()) {
       f.error = doc.error().message;
       continue;

@@ -6,6 +6,7 @@
 // Thread-safety: used by the engine's worker thread only.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -41,17 +42,22 @@ struct WriteAnswer {
 
 class GhlSide {
  public:
-  GhlSide(GhlGateway& gateway, mapping::GhlObject object, std::vector<std::string> wanted)
-      : gateway_(gateway), object_(object), wanted_(std::move(wanted)) {}
+  // `window`: where an appointments poll looks (the mapping's `appointments:`).
+  GhlSide(GhlGateway& gateway, mapping::GhlObject object, std::vector<std::string> wanted,
+          mapping::AppointmentWindow window = {})
+      : gateway_(gateway), object_(object), wanted_(std::move(wanted)), window_(window) {}
 
   mapping::GhlObject object() const { return object_; }
   const std::vector<std::string>& wanted() const { return wanted_; }
+  const mapping::AppointmentWindow& window() const { return window_; }
 
   // Loads (or reloads) the custom-field definitions of a location.
   Result<void> LoadIndex(const std::string& location_id);
   const ghl_client::CustomFieldIndex* Index(const std::string& location_id) const;
 
-  // Records updated at or after `since` (ISO; "" = all), oldest first.
+  // Records updated at or after `since` (ISO; "" = all), oldest first. Appointments: those
+  // of every calendar of the location (listed on every poll) in `window` around now, at a
+  // cost of 1 + one call per calendar; changes outside the window are not seen.
   Result<PollResult> Poll(const std::string& location_id, const std::string& since,
                           ghl_client::Lane lane);
   // The current state of `ids`, concurrently.
@@ -76,12 +82,15 @@ class GhlSide {
   std::vector<WriteAnswer> Apply(const std::vector<Write>& writes);
 
  private:
+  Result<void> PollAppointments(const std::string& location_id, ghl_client::Lane lane,
+                                const std::function<Result<void>(const rapidjson::Value&)>& keep);
   Result<ghl_client::ApiRequest> BuildWrite(const Write& w) const;
   WriteAnswer ReadAnswer(const Write& w, const ghl_client::ApiResult& r) const;
 
   GhlGateway& gateway_;
   mapping::GhlObject object_;
   std::vector<std::string> wanted_;
+  mapping::AppointmentWindow window_;
   std::map<std::string, ghl_client::CustomFieldIndex> indexes_;
 };
 

@@ -447,6 +447,116 @@ references:
   EXPECT_NE(dlq.find("empty"), std::string::npos) << dlq;
 }
 
+// Appointments are polled (GHL has no appointment search by dateUpdated: the sync lists
+// each calendar's events in the mapping's `appointments:` window). With webhooks off, an
+// appointment a user books in GHL for a linked contact reaches the CSV by polling alone,
+// naming the customer by the contacts sync's key, and an edit of its row reaches GHL.
+TEST_F(SyncCsvTest, AppointmentsArePolledIntoTheCsvAndRowEditsReachGhl) {
+  h_.WriteConfig();
+  h_.dir().Write("mappings/visits.yaml", R"(object: appointments
+external: {connector: crm, file: visits.csv}
+key: id
+poll_interval: 1s
+appointments: {past: 1d, future: 30d}
+fields:
+  - {ghl: title, external: title}
+  - {ghl: calendarId, external: calendar_id}
+  - {ghl: startTime, external: start}
+references:
+  - {ghl: contactId, external: customer, sync: contacts}
+)");
+  h_.dir().Write("data/visits.csv", "id,title,calendar_id,start,customer\n");
+  h_.WriteCsv(kHeader + "c-1,Ann,Lee,ann@example.com,\n");
+  auto d = h_.StartDaemon();
+  std::string ann;
+  ASSERT_TRUE(SyncHarness::Eventually(
+      [&] {
+        ByEmail(h_.Ghl(), "ann@example.com", &ann);
+        return !ann.empty();
+      },
+      10s))
+      << d->Log();
+
+  // Webhooks off: what follows can only be found by polling.
+  h_.SetWebhookUrl(false);
+  auto calendars = testing::Json(
+      h_.emu()
+          .Admin("GET", std::string("/user/calendars/?locationId=") + SyncHarness::kLocation)
+          .body);
+  ASSERT_TRUE(calendars.IsObject() && calendars["calendars"].Size() == 1u);
+  const std::string calendar = calendars["calendars"][0]["id"].GetString();
+  const int64_t half_hour = 1'800'000;
+  const int64_t start_ms = (std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                    .count() /
+                                half_hour +
+                            48) *
+                           half_hour;  // a day ahead, on the calendar's 30-minute grid
+  const std::time_t start_s = start_ms / 1000;
+  std::tm tm{};
+  gmtime_r(&start_s, &tm);
+  char start[32];
+  std::strftime(start, sizeof(start), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  auto booked = h_.emu().Admin("POST", "/user/calendars/events/appointments",
+                               std::string(R"({"locationId":")") + SyncHarness::kLocation +
+                                   R"(","calendarId":")" + calendar + R"(","contactId":")" + ann +
+                                   R"(","startTime":")" + start + R"(","title":"Checkup"})");
+  ASSERT_EQ(booked.status, 200) << booked.body;
+  const std::string event = testing::Json(booked.body)["id"].GetString();
+
+  std::map<std::string, CsvRow> visits;
+  ASSERT_TRUE(SyncHarness::Eventually(
+      [&] {
+        visits = h_.Csv("visits.csv");
+        return visits.size() == 1u && visits.begin()->second.at("title") == "Checkup";
+      },
+      10s))
+      << d->Log();
+  const std::string key = visits.begin()->first;
+  CsvRow row = visits.begin()->second;
+  EXPECT_EQ(row.at("customer"), "c-1") << "the contact, by the contacts sync's key";
+  EXPECT_EQ(row.at("calendar_id"), calendar);
+  EXPECT_EQ(row.at("start"), start);
+  auto deliveries =
+      testing::Json(h_.emu().Admin("GET", "/webhooks/deliveries?type=AppointmentCreate").body);
+  EXPECT_EQ(deliveries["deliveries"].Size(), 0u) << "found by polling: no webhook went out";
+
+  // Edited in the CSV (a new file renamed over the old one, as an editor saves): the title
+  // reaches GHL.
+  const auto edited = h_.dir().Write("data/.visits.csv.tmp",
+                                     "id,title,calendar_id,start,customer\n" + key +
+                                         ",Checkup and cleaning," + row.at("calendar_id") + "," +
+                                         row.at("start") + "," + row.at("customer") + "\n");
+  std::filesystem::rename(edited, h_.dir() / "data/visits.csv");
+  std::string title;
+  ASSERT_TRUE(SyncHarness::Eventually(
+      [&] {
+        auto got = testing::Json(
+            h_.emu().Admin("GET", "/user/calendars/events/appointments/" + event).body);
+        title = got.IsObject() && got.HasMember("event") ? got["event"]["title"].GetString() : "";
+        return title == "Checkup and cleaning";
+      },
+      10s))
+      << title << "\n"
+      << d->Log();
+  auto state =
+      testing::Json(h_.emu()
+                        .Admin("GET", std::string("/state?object=appointments&locationId=") +
+                                          SyncHarness::kLocation)
+                        .body);
+  EXPECT_EQ(state["appointments"].Size(), 1u) << "edited, not booked twice";
+  // Read from the state file (the daemon keeps running): one link, nothing dead-lettered.
+  auto db = state::sqlite::Db::Open(h_.state_path(), 5s);
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  sync::SyncStore store(**db);
+  auto link = store.LinkByGhlId("visits", event);
+  ASSERT_TRUE(link.ok() && link->has_value());
+  EXPECT_EQ((**link).ext_key, std::optional<std::string>(key));
+  auto dead = store.DeadLetterCount("visits");
+  ASSERT_TRUE(dead.ok()) << dead.error().message;
+  EXPECT_EQ(*dead, 0) << d->Log();
+}
+
 TEST_F(SyncCsvTest, PlanShowsTheFirstPassAndWritesNothing) {
   h_.CreateContact(R"("firstName":"Gil","lastName":"Bates","email":"gil@example.com")");
   h_.WriteConfig();

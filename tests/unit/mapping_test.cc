@@ -273,6 +273,26 @@ fields:
   EXPECT_EQ(located.mapping->spec().locations_column, 12);
 }
 
+TEST(MappingTest, AppointmentsPollWindowDefaultsAndValues) {
+  const std::string head =
+      "object: appointments\nexternal: {connector: crm}\nkey: id\n"
+      "fields:\n  - {ghl: title, external: title}\n";
+  auto defaults = CompileText(head);
+  ASSERT_TRUE(defaults.mapping) << defaults.Messages();
+  EXPECT_EQ(defaults.mapping->spec().appointments.past, std::chrono::hours(30 * 24));
+  EXPECT_EQ(defaults.mapping->spec().appointments.future, std::chrono::hours(365 * 24));
+
+  auto set = CompileText(head + "appointments: {past: 2d, future: 12h}\n");
+  ASSERT_TRUE(set.mapping) << set.Messages();
+  EXPECT_EQ(set.mapping->spec().appointments.past, std::chrono::hours(48));
+  EXPECT_EQ(set.mapping->spec().appointments.future, std::chrono::hours(12));
+
+  auto half = CompileText(head + "appointments: {future: 7d}\n");
+  ASSERT_TRUE(half.mapping) << half.Messages();
+  EXPECT_EQ(half.mapping->spec().appointments.past, std::chrono::hours(30 * 24)) << "default";
+  EXPECT_EQ(half.mapping->spec().appointments.future, std::chrono::hours(7 * 24));
+}
+
 // ---- errors: file:line:col: key.path: message, all at once ----
 
 struct ErrorCase {
@@ -360,6 +380,19 @@ TEST(MappingTest, ErrorsNameFileLineColumnAndKeyPath) {
       {"object: opportunities\nexternal: {connector: x}\nkey: id\nfields:\n"
        "  - {ghl: name, external: n}\nreferences:\n  - {ghl: contactId, external: c, sync: sync}\n",
        "sync.yaml:7:41: references[0].sync: a sync cannot reference its own records"},
+      {WithFields(f, "appointments: {past: 1d}\n"),
+       "sync.yaml:4:15: appointments: `appointments` is for appointment syncs only; this sync "
+       "has `object: contacts`"},
+      {"object: opportunities\nexternal: {connector: x}\nkey: id\nfields:\n"
+       "  - {ghl: name, external: n}\nappointments:\n  future: 1d\n",
+       "sync.yaml:7:3: appointments: `appointments` is for appointment syncs only; this sync "
+       "has `object: opportunities`"},
+      {"object: appointments\nexternal: {connector: x}\nkey: id\nfields:\n"
+       "  - {ghl: title, external: t}\nappointments: {past: soon, futur: 1d}\n",
+       "sync.yaml:6:22: appointments.past: expected a duration such as 250ms", 2},
+      {"object: appointments\nexternal: {connector: x}\nkey: id\nfields:\n"
+       "  - {ghl: title, external: t}\nappointments: {future: 3651d}\n",
+       "sync.yaml:6:24: appointments.future: 3651d is out of range; allowed 0s..3650d"},
       {WithFields(f, "poll_interval: 10ms\n"),
        "poll_interval: 10ms is out of range; allowed 1s..1d"},
       {WithFields("  - {ghl: email, external: e, transforms: trim}\n"),
@@ -410,6 +443,7 @@ TEST(MappingTest, ReferenceDocumentsKeysTransformsAndGhlFields) {
   for (const char* s :
        {"| `object` |", "| `fields[].transforms` |", "| `delete_guard.max_share` |", "`10%`",
         "| `soft_delete.tag` |", "| `references[].sync` |", "#### Transforms", "| `phone` |",
+        "| `appointments.past` |", "| `appointments.future` |", "`30d`", "`365d`",
         "`pipelineStageId` (id)", "`dateUpdated` (datetime)", "`customFields.<key>`"}) {
     EXPECT_NE(md.find(s), std::string::npos) << s;
   }
