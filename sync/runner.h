@@ -44,7 +44,7 @@ struct RunnerOptions {
   int64_t poll_overlap_ms = 30'000;  // re-read this much before the cursor (search lag)
   // On a quiet location the cursor moves up to this long before the poll began: our clock
   // may run ahead of GHL's by up to this much without a change being missed.
-  int64_t poll_skew_ms = 300'000;
+  int64_t poll_skew_ms = 60'000;
   int scan_page = 1000;     // connector rows per page
   int chunk = 200;          // decisions per transaction
   int dispatch_batch = 64;  // jobs per dispatch round
