@@ -156,6 +156,11 @@ const Table<StateConfig>& StateTable() {
                    "systemd use `${STATE_DIRECTORY}/state.db`."),
       fields::Duration("busy_timeout", &StateConfig::busy_timeout, milliseconds(0),
                        milliseconds(600'000), "How long a write waits for a lock on the file."),
+      fields::Duration("audit_retention", &StateConfig::audit_retention, milliseconds(0),
+                       milliseconds(3650LL * 86'400'000),
+                       "How long entries of the audit trail (every write the sync engine made, "
+                       "`ghl-syncd audit`) are kept; older ones are deleted once a minute. 0 "
+                       "keeps them forever."),
   });
   return table;
 }

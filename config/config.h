@@ -74,6 +74,7 @@ struct GhlConfig {
 struct StateConfig {
   std::filesystem::path path = "/var/lib/ghl-syncd/state.db";
   std::chrono::milliseconds busy_timeout = 5s;
+  std::chrono::milliseconds audit_retention = std::chrono::days(30);  // 0: kept forever
 };
 
 struct HttpConfig {

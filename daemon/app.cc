@@ -29,6 +29,9 @@ std::vector<std::string> RestartOnlyChanges(const config::Config& old_cfg,
   if (old_cfg.state.busy_timeout != new_cfg.state.busy_timeout) {
     changed.push_back("state.busy_timeout");
   }
+  if (old_cfg.state.audit_retention != new_cfg.state.audit_retention) {
+    changed.push_back("state.audit_retention");
+  }
   if (!(old_cfg.http.listen == new_cfg.http.listen)) changed.push_back("http.listen");
   const auto& a = old_cfg.ghl.oauth;
   const auto& b = new_cfg.ghl.oauth;
@@ -378,6 +381,7 @@ int App::StartSync() {
   sync::EngineOptions options;
   options.state_path = config_->state.path;
   options.busy_timeout = config_->state.busy_timeout;
+  options.audit_retention = config_->state.audit_retention;
   if (oauth_) {
     // GHL's appId is the client id's part before the first '-' (FACTS §9, the SDK's check).
     const auto& client_id = config_->ghl.oauth.client_id;

@@ -194,6 +194,77 @@ int Dlq(const SyncCommands& c, const config::Config& config) {
   return 0;
 }
 
+// `ghl-syncd audit`: the writes the engine made, newest first (sync/store.h AuditEntry).
+int Audit(const SyncCommands& c, const config::Config& config) {
+  auto store = OpenState(config);
+  if (!store.ok()) {
+    std::cerr << store.error().message << "\n";
+    return 1;
+  }
+  sync::SyncStore s((*store)->db());
+  auto entries = s.Audit(c.sync, c.record, c.limit);
+  if (!entries.ok()) {
+    std::cerr << entries.error().message << "\n";
+    return 1;
+  }
+  if (c.json) {
+    rapidjson::StringBuffer b;
+    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    auto raw = [&](const std::string& json) {
+      const std::string& v = json.empty() ? std::string("{}") : json;
+      w.RawValue(v.c_str(), v.size(), rapidjson::kObjectType);
+    };
+    w.StartArray();
+    for (const auto& e : entries.value()) {
+      w.StartObject();
+      w.Key("id");
+      w.Int64(e.id);
+      w.Key("sync");
+      w.String(e.sync.c_str());
+      w.Key("link_id");
+      w.Int64(e.link_id);
+      w.Key("at");
+      w.String(Time(e.at).c_str());
+      w.Key("at_ms");
+      w.Int64(e.at);
+      w.Key("direction");
+      w.String(e.direction.c_str());
+      w.Key("action");
+      w.String(e.action.c_str());
+      w.Key("ghl_id");
+      w.String(e.ghl_id.c_str());
+      w.Key("external_key");
+      w.String(e.ext_key.c_str());
+      w.Key("before");
+      raw(e.before_json);
+      w.Key("after");
+      raw(e.after_json);
+      w.Key("rule");
+      w.String(e.rule.c_str());
+      w.Key("trace_id");
+      w.String(e.trace_id.c_str());
+      w.EndObject();
+    }
+    w.EndArray();
+    std::cout << b.GetString() << "\n";
+    return 0;
+  }
+  if (entries->empty()) {
+    std::cout << "No audit entries" << (c.record.empty() ? "" : " for record " + c.record) << ".\n";
+    return 0;
+  }
+  for (const auto& e : entries.value()) {
+    std::cout << fmt::format("{}  {:<16} {:<11} {:<6} ghl={} external={}  # {}{}\n", Time(e.at),
+                             Clip(e.sync, 16), e.direction, e.action,
+                             e.ghl_id.empty() ? "-" : e.ghl_id, e.ext_key.empty() ? "-" : e.ext_key,
+                             e.rule.empty() ? "-" : e.rule,
+                             e.trace_id.empty() ? "" : "  trace " + e.trace_id);
+    std::cout << fmt::format("    before: {}\n    after:  {}\n", Clip(e.before_json, 200),
+                             Clip(e.after_json, 200));
+  }
+  return 0;
+}
+
 int Status(const SyncCommands& c, const config::Config& config) {
   auto store = OpenState(config);
   if (!store.ok()) {
@@ -474,14 +545,24 @@ void AddSyncCommands(CLI::App& cli, std::string& config_path, SyncCommands& c) {
   c.plan->add_option("--sync", c.sync, "The sync (mapping file name)")->required();
   c.plan->add_flag("--json", c.json, "JSON output");
   with_config(c.plan);
+  c.audit = cli.add_subcommand(
+      "audit", "The writes the sync engine made, newest first: direction, before/after, rule");
+  c.audit->add_option("--sync", c.sync, "Only this sync");
+  c.audit->add_option("--record", c.record, "Only this record (a GHL id or an external key)");
+  c.audit->add_option("--limit", c.limit, "At most this many")->capture_default_str();
+  c.audit->add_flag("--json", c.json, "JSON output");
+  with_config(c.audit);
 }
 
 int RunSyncCommands(const SyncCommands& c, const std::string& config_path) {
-  if (!c.dlq->parsed() && !c.status->parsed() && !c.plan->parsed()) return -1;
+  if (!c.dlq->parsed() && !c.status->parsed() && !c.plan->parsed() && !c.audit->parsed()) {
+    return -1;
+  }
   auto config = LoadConfig(config_path);
   if (!config) return 78;
   if (c.dlq->parsed()) return Dlq(c, *config);
   if (c.status->parsed()) return Status(c, *config);
+  if (c.audit->parsed()) return Audit(c, *config);
   return Plan(c, *config);
 }
 

@@ -1,4 +1,4 @@
-// The operator's commands on the sync state: `dlq`, `status` and `plan`. They open the
+// The operator's commands on the sync state: `dlq`, `status`, `plan` and `audit`. They open the
 // state file next to a running daemon (SQLite WAL allows it); `dlq replay` puts entries
 // back into the outbox, where the running daemon's dispatcher picks them up.
 #pragma once
@@ -16,7 +16,9 @@ struct SyncCommands {
   CLI::App* dlq_drop = nullptr;
   CLI::App* status = nullptr;
   CLI::App* plan = nullptr;
+  CLI::App* audit = nullptr;
   std::string sync;
+  std::string record;  // audit --record: a GHL id or external key
   int64_t id = 0;
   bool all = false;
   bool json = false;

@@ -88,6 +88,23 @@ const std::vector<Migration>& BuiltinMigrations() {
        " company_id TEXT NOT NULL DEFAULT '', installed INTEGER NOT NULL,"
        " event_at INTEGER NOT NULL, webhook_id TEXT NOT NULL DEFAULT '',"
        " updated_at INTEGER NOT NULL);"},
+      {8, "create audit table",
+       // One row per write the engine carried out (sync/store.h AddAudit), committed with
+       // the link update: direction 'to_ghl' | 'to_external', action create | update |
+       // delete, the target's values of the written fields when the write was decided
+       // (before_json) and the values written (after_json) as canonical JSON objects, the
+       // rule that decided it and GHL's traceId. `at` is Unix milliseconds; rows older than
+       // state.audit_retention are pruned by the engine (audit_at).
+       "CREATE TABLE audit (id INTEGER PRIMARY KEY, sync TEXT NOT NULL,"
+       " link_id INTEGER NOT NULL, at INTEGER NOT NULL,"
+       " direction TEXT NOT NULL CHECK (direction IN ('to_ghl', 'to_external')),"
+       " action TEXT NOT NULL, ghl_id TEXT NOT NULL DEFAULT '',"
+       " ext_key TEXT NOT NULL DEFAULT '', before_json TEXT NOT NULL DEFAULT '{}',"
+       " after_json TEXT NOT NULL DEFAULT '{}', rule TEXT NOT NULL DEFAULT '',"
+       " trace_id TEXT NOT NULL DEFAULT '');"
+       "CREATE INDEX audit_sync_at ON audit (sync, at);"
+       "CREATE INDEX audit_sync_link ON audit (sync, link_id);"
+       "CREATE INDEX audit_at ON audit (at);"},
   };
   return kMigrations;
 }

@@ -206,6 +206,7 @@ struct Engine::Worker {
   // The inbox after a failed event: its next try (Unix ms) and the failures in a row.
   std::chrono::steady_clock::time_point inbox_retry_at{};
   int inbox_failures = 0;
+  int64_t audit_pruned_at = 0;  // Unix ms of the last PruneAudit
   // Per runner: its connector's counters as last exported.
   std::vector<std::map<std::string, int64_t>> connector_counts;
 };
@@ -508,12 +509,26 @@ void Engine::Dispatch(int rounds) {
   }
 }
 
+void Engine::PruneAudit(int64_t now) {
+  const int64_t retention = options_.audit_retention.count();
+  if (retention <= 0 || now - w_->audit_pruned_at < 60'000) return;
+  w_->audit_pruned_at = now;
+  auto pruned = w_->store->PruneAudit(now - retention, options_.audit_prune_batch);
+  if (!pruned.ok()) {
+    spdlog::warn("audit trail: deleting entries older than state.audit_retention failed: {}",
+                 pruned.error().message);
+  } else if (*pruned > 0) {
+    spdlog::debug("audit trail: deleted {} entries older than state.audit_retention", *pruned);
+  }
+}
+
 void Engine::Round() {
   // Writes already decided go first: after a crash, the creates whose results were not
   // recorded finish before their echoes (webhooks, polls) are looked at.
   Dispatch(1);
   ProcessInbox();
   const int64_t now = UnixMs(clock_);
+  PruneAudit(now);
   for (size_t i = 0; i < w_->runners.size(); ++i) {
     SyncRunner& runner = *w_->runners[i];
     if (now >= w_->next_pass[i]) {

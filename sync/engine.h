@@ -61,6 +61,10 @@ struct EngineOptions {
   int inbox_batch = 200;
   int64_t progress_log_interval_ms = 30'000;  // while writes are waiting
   RunnerOptions runner;
+  // Audit rows (sync/store.h AuditEntry) older than this are deleted, at most
+  // `audit_prune_batch` once a minute; 0 keeps them forever (state.audit_retention).
+  std::chrono::milliseconds audit_retention{std::chrono::days(30)};
+  int audit_prune_batch = 10'000;
   // INSTALL / UNINSTALL webhooks of this Marketplace app (the part of its client id before
   // the first '-', as GHL's appId) are recorded in the app_installs table; "" (no OAuth
   // app configured): they are skipped. `on_installs_changed` is called, on the engine's
@@ -115,6 +119,8 @@ class Engine {
   Result<std::string> RecordAppEvent(int64_t row_id, const ghl_client::WebhookEvent& event,
                                      int64_t now);
   void ReportProgress(size_t runner, SyncStatus& status);
+  // Deletes audit rows past options_.audit_retention, once a minute.
+  void PruneAudit(int64_t now);
   struct Metrics;
 
   const Clock& clock_;

@@ -161,6 +161,9 @@ class SyncRunner {
   Result<void> Settle(const Job& job, connectors::Outcome outcome, const std::string& error,
                       const std::string& body, const std::string& trace_id,
                       const std::function<Result<void>(Link&)>& on_ok);
+  // The audit row of a write that succeeded (inside Settle's transaction).
+  Result<void> RecordAudit(const Job& job, const Link& link, const char* action,
+                           const std::string& trace_id, int64_t now);
   int64_t NowMs() const;
 
   std::shared_ptr<const mapping::Mapping> mapping_;

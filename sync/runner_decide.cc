@@ -31,6 +31,23 @@ Fields ValuesOf(const Fields* side, const Fields& written) {
   return out;
 }
 
+// Why a write of `written` was decided, for the audit trail (ParsedPayload::rule).
+std::string RuleFor(bool to_ghl, bool create, bool paired, Lane lane, const MergeResult& merged,
+                    const Fields& written) {
+  std::string rules;
+  for (const auto& c : merged.conflicts) {
+    if (!written.count(c.field) || rules.find(c.rule) != std::string::npos) continue;
+    rules += (rules.empty() ? "" : ", ") + c.rule;
+  }
+  if (!rules.empty()) return "conflict: " + rules;
+  if (create) {
+    if (lane == Lane::kBackfill) return "backfill create";
+    return to_ghl ? "created outside" : "created in GHL";
+  }
+  if (!paired) return to_ghl ? "first link: value from outside" : "first link: value from GHL";
+  return to_ghl ? "changed outside" : "changed in GHL";
+}
+
 std::string JoinErrors(const std::vector<mapping::MapError>& errors) {
   std::string out;
   for (const auto& e : errors) out += (out.empty() ? "" : "; ") + e.ToString();
@@ -103,10 +120,13 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
     } else if (to_ghl) {
       decision.target = "ghl";
       if (spec.deletes == DeletePolicy::kPropagate) {
-        out.jobs.push_back(MakeJob(Target::kGhl, "delete", Payload({}), lane));
+        out.jobs.push_back(MakeJob(Target::kGhl, "delete",
+                                   Payload({}, nullptr, "", "", nullptr, "deleted outside"), lane));
       } else {
         out.jobs.push_back(MakeJob(Target::kGhl, "tag",
-                                   Payload({{"tags", mapping::List{spec.soft_delete_tag}}}), lane));
+                                   Payload({{"tags", mapping::List{spec.soft_delete_tag}}}, nullptr,
+                                           "", "", nullptr, "deleted outside (soft delete)"),
+                                   lane));
         decision.note = "soft delete: tag " + spec.soft_delete_tag;
       }
       ++out.deletes;
@@ -114,11 +134,13 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
       decision.target = "external";
       if (spec.deletes == DeletePolicy::kPropagate) {
         out.jobs.push_back(
-            MakeJob(Target::kExternal, "delete", Payload({}, nullptr, *link.ext_key), lane));
+            MakeJob(Target::kExternal, "delete",
+                    Payload({}, nullptr, *link.ext_key, "", nullptr, "deleted in GHL"), lane));
       } else {
         Fields cols{{spec.soft_delete_column, std::string("true")}};
-        out.jobs.push_back(
-            MakeJob(Target::kExternal, "upsert", Payload({}, &cols, *link.ext_key), lane));
+        out.jobs.push_back(MakeJob(
+            Target::kExternal, "upsert",
+            Payload({}, &cols, *link.ext_key, "", nullptr, "deleted in GHL (soft delete)"), lane));
         decision.note = "soft delete: " + spec.soft_delete_column + " = true";
       }
       ++out.deletes;
@@ -221,8 +243,9 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
     }
     if (!merged.conflicts.empty()) d.note = "after a conflict";
     const Fields before = ValuesOf(ghl ? &*ghl : nullptr, merged.to_ghl);
+    const std::string rule = RuleFor(true, !link.ghl_id, was_paired, lane, merged, merged.to_ghl);
     out.jobs.push_back(MakeJob(Target::kGhl, "upsert",
-                               Payload(merged.to_ghl, nullptr, "", link.ghl_version, &before),
+                               Payload(merged.to_ghl, nullptr, "", link.ghl_version, &before, rule),
                                lane));
     out.decisions.push_back(std::move(d));
   }
@@ -260,9 +283,12 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
         auto before = external ? external->find(field) : Fields::const_iterator{};
         d.diff[field] = {external && before != external->end() ? before->second : Value{}, value};
       }
+      const std::string rule =
+          RuleFor(false, !link.ext_key, was_paired, lane, merged, merged.to_external);
       out.jobs.push_back(MakeJob(
           Target::kExternal, "upsert",
-          Payload(merged.to_external, &*columns.value, key, link.ext_version, &before), lane));
+          Payload(merged.to_external, &*columns.value, key, link.ext_version, &before, rule),
+          lane));
       out.decisions.push_back(std::move(d));
     }
   }

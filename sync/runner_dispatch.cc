@@ -129,6 +129,7 @@ Result<void> SyncRunner::Settle(const Job& job, connectors::Outcome outcome,
                                   body, trace_id, now);
     }
     if (auto done = store_.Complete(job.id, job.idempotency_key); !done.ok()) return done.error();
+    if (auto audited = RecordAudit(job, l, action, trace_id, now); !audited.ok()) return audited;
     if (counters_.synced) {
       counters_.synced(job.target == Target::kGhl ? "to_ghl" : "to_external", action);
     }
@@ -148,6 +149,28 @@ Result<void> SyncRunner::Settle(const Job& job, connectors::Outcome outcome,
       name(), ToString(job.target), job.link_id, error);
   if (counters_.dead_letter) counters_.dead_letter();
   return store_.DeadLetterJob(job, error, body, trace_id, now);
+}
+
+Result<void> SyncRunner::RecordAudit(const Job& job, const Link& link, const char* action,
+                                     const std::string& trace_id, int64_t now) {
+  AuditEntry e;
+  e.sync = name();
+  e.link_id = link.id;
+  e.at = now;
+  e.direction = job.target == Target::kGhl ? "to_ghl" : "to_external";
+  e.action = action;
+  e.ghl_id = link.ghl_id.value_or("");
+  e.ext_key = link.ext_key.value_or("");
+  e.trace_id = trace_id;
+  ParsedPayload p;
+  if (ParsePayload(job.payload, &p)) {
+    e.rule = p.rule;
+    // A soft delete outside writes a column, not a canonical field: show that column.
+    const Fields& after = p.canonical.empty() ? p.external : p.canonical;
+    e.after_json = mapping::ToJson(after);
+    e.before_json = p.before ? mapping::ToJson(*p.before) : "{}";
+  }
+  return store_.AddAudit(e);
 }
 
 Result<std::optional<Link>> SyncRunner::LinkedElsewhere(Target side, const std::string& id,

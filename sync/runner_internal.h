@@ -54,15 +54,17 @@ namespace runner_internal {
 // When a later pass has seen the target change, the job is out of date: it is not written,
 // the link is read again. `before`: the target's values of the written fields when the job
 // was decided, to tell a target changed since from one that already holds the write
-// (SyncRunner::Dispatch).
+// (SyncRunner::Dispatch). `rule`: why the job was decided, for the audit trail
+// ("changed in GHL", "conflict: newest", ...; payloads written before it have none).
 inline std::string Payload(const Fields& canonical, const Fields* external = nullptr,
                            const std::string& key = "", const std::string& expect = "",
-                           const Fields* before = nullptr) {
+                           const Fields* before = nullptr, const std::string& rule = "") {
   std::string out = "{\"canonical\":" + mapping::ToJson(canonical);
   if (external != nullptr) out += ",\"external\":" + mapping::ToJson(*external);
   out += ",\"key\":" + mapping::ToJson(Value{key});
   if (!expect.empty()) out += ",\"expect\":" + mapping::ToJson(Value{expect});
   if (before != nullptr) out += ",\"before\":" + mapping::ToJson(*before);
+  if (!rule.empty()) out += ",\"rule\":" + mapping::ToJson(Value{rule});
   return out + "}";
 }
 
@@ -72,6 +74,7 @@ struct ParsedPayload {
   std::string key;
   std::string expect;
   std::optional<Fields> before;
+  std::string rule;  // "" in payloads written before rules were recorded
 };
 
 inline bool ParsePayload(const std::string& json, ParsedPayload* out) {
@@ -96,6 +99,9 @@ inline bool ParsePayload(const std::string& json, ParsedPayload* out) {
   }
   if (auto it = doc.FindMember("expect"); it != doc.MemberEnd() && it->value.IsString()) {
     out->expect = it->value.GetString();
+  }
+  if (auto it = doc.FindMember("rule"); it != doc.MemberEnd() && it->value.IsString()) {
+    out->rule = it->value.GetString();
   }
   return true;
 }

@@ -183,6 +183,23 @@ Result<ConflictRecord> ReadConflict(const Statement& s) {
                         s.ColumnText(6), s.ColumnText(7),  s.ColumnInt64(8)};
 }
 
+Result<AuditEntry> ReadAudit(const Statement& s) {
+  AuditEntry e;
+  e.id = s.ColumnInt64(0);
+  e.sync = s.ColumnText(1);
+  e.link_id = s.ColumnInt64(2);
+  e.at = s.ColumnInt64(3);
+  e.direction = s.ColumnText(4);
+  e.action = s.ColumnText(5);
+  e.ghl_id = s.ColumnText(6);
+  e.ext_key = s.ColumnText(7);
+  e.before_json = s.ColumnText(8);
+  e.after_json = s.ColumnText(9);
+  e.rule = s.ColumnText(10);
+  e.trace_id = s.ColumnText(11);
+  return e;
+}
+
 // "" selects every sync: `WHERE (?1 = '' OR sync = ?1)`.
 constexpr std::string_view kSyncFilter = "(?1 = '' OR sync = ?1)";
 
@@ -459,6 +476,38 @@ Result<std::vector<ConflictRecord>> SyncStore::Conflicts(const std::string& sync
                                    kSyncFilter),
                        {sync, int64_t{limit}}),
                  &ReadConflict);
+}
+
+Result<void> SyncStore::AddAudit(const AuditEntry& e) {
+  return RunAll(Bound(db_,
+                      "INSERT INTO audit (sync, link_id, at, direction, action, ghl_id, ext_key,"
+                      " before_json, after_json, rule, trace_id)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                      {e.sync, e.link_id, e.at, e.direction, e.action, e.ghl_id, e.ext_key,
+                       e.before_json, e.after_json, e.rule, e.trace_id}));
+}
+
+Result<std::vector<AuditEntry>> SyncStore::Audit(const std::string& sync, const std::string& record,
+                                                 int limit) {
+  return AllRows(Bound(db_,
+                       fmt::format("SELECT id, sync, link_id, at, direction, action, ghl_id,"
+                                   " ext_key, before_json, after_json, rule, trace_id FROM audit"
+                                   " WHERE {} AND (?2 = '' OR ghl_id = ?2 OR ext_key = ?2)"
+                                   " ORDER BY at DESC, id DESC LIMIT ?3",
+                                   kSyncFilter),
+                       {sync, record, int64_t{limit}}),
+                 &ReadAudit);
+}
+
+Result<int64_t> SyncStore::PruneAudit(int64_t before_ms, int max_rows) {
+  Result<std::vector<int64_t>> gone =
+      AllRows(Bound(db_,
+                    "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ?1"
+                    " ORDER BY at LIMIT ?2) RETURNING id",
+                    {before_ms, int64_t{max_rows}}),
+              &ReadId);
+  if (!gone) return gone.error();
+  return static_cast<int64_t>(gone->size());
 }
 
 }  // namespace ghl::sync

@@ -1,5 +1,6 @@
 // SyncStore: the engine's tables in the state store (migration 3): links with their base
-// snapshots, the outbox, the dead-letter queue, cursors and recorded conflicts.
+// snapshots, the outbox, the dead-letter queue, cursors and recorded conflicts; the audit
+// trail of writes (migration 8).
 //
 // Every method is one or a few SQL statements on the given connection; none opens its own
 // transaction, so the engine can commit "cursor + state + outbox" of one change together
@@ -75,6 +76,22 @@ struct ConflictRecord {
   std::string rule;
   std::string winner;  // "ghl" | "external"
   int64_t at = 0;
+};
+
+// One write the engine carried out (migration 8, table audit).
+struct AuditEntry {
+  int64_t id = 0;  // set when read
+  std::string sync;
+  int64_t link_id = 0;
+  int64_t at = 0;         // Unix ms
+  std::string direction;  // "to_ghl" | "to_external"
+  std::string action;     // "create" | "update" | "delete"
+  std::string ghl_id;     // "" when the record has none (yet)
+  std::string ext_key;
+  std::string before_json = "{}";  // the target's values of the written fields, when decided
+  std::string after_json = "{}";   // the values written (canonical)
+  std::string rule;                // why: "changed in GHL", "conflict: newest", ...
+  std::string trace_id;            // GHL's traceId of the write ("" for external writes)
 };
 
 class SyncStore {
@@ -156,6 +173,16 @@ class SyncStore {
   // ---- conflicts ----
   Result<void> RecordConflict(const ConflictRecord& c);
   Result<std::vector<ConflictRecord>> Conflicts(const std::string& sync, int limit);
+
+  // ---- audit trail ----
+  Result<void> AddAudit(const AuditEntry& entry);
+  // Newest first, at most `limit`. sync "" = every sync; record "" = every record, else the
+  // entries whose GHL id or external key is `record`.
+  Result<std::vector<AuditEntry>> Audit(const std::string& sync, const std::string& record,
+                                        int limit);
+  // Deletes at most `max_rows` entries older than `before_ms` (oldest first); returns how
+  // many it deleted.
+  Result<int64_t> PruneAudit(int64_t before_ms, int max_rows);
 
  private:
   state::sqlite::Db& db_;

@@ -173,6 +173,66 @@ TEST_F(SyncCsvTest, EditsFlowBothWaysAndDoNotBounce) {
   EXPECT_TRUE(row->at("tags") == "music;legend" || row->at("tags") == "legend;music")
       << row->at("tags");
 
+  // The audit trail has both writes, with the values before and after and why.
+  {
+    // The JSON is the last line (the state store logs its opening before it).
+    auto last_line = [](const std::string& text) {
+      const size_t end = text.find_last_not_of('\n');
+      if (end == std::string::npos) return std::string();
+      const size_t newline = text.rfind('\n', end);
+      const size_t begin = newline == std::string::npos ? 0 : newline + 1;
+      return text.substr(begin, end + 1 - begin);
+    };
+    auto [code, out] = h_.Cli({"audit", "--sync", "contacts", "--json"});
+    ASSERT_EQ(code, 0) << out;
+    rapidjson::Document doc;
+    doc.Parse(last_line(out).c_str());
+    ASSERT_TRUE(doc.IsArray()) << out;
+    auto text = [](const rapidjson::Value& obj, const char* field) -> std::string {
+      auto it = obj.FindMember(field);
+      return it != obj.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+    };
+    const rapidjson::Value* to_ghl = nullptr;
+    const rapidjson::Value* to_ext = nullptr;
+    const rapidjson::Value* created = nullptr;
+    int64_t last_at = INT64_MAX;
+    for (const auto& e : doc.GetArray()) {
+      EXPECT_LE(e["at_ms"].GetInt64(), last_at) << "newest first: " << out;
+      last_at = e["at_ms"].GetInt64();
+      EXPECT_EQ(text(e, "sync"), "contacts");
+      const std::string dir = text(e, "direction");
+      if (dir == "to_ghl" && text(e, "action") == "update" &&
+          text(e["after"], "firstName") == "Caroline") {
+        to_ghl = &e;
+      }
+      if (dir == "to_external" && text(e["after"], "lastName") == "Marley") to_ext = &e;
+      if (dir == "to_ghl" && text(e, "action") == "create" && text(e, "external_key") == "c-2") {
+        created = &e;
+      }
+    }
+    ASSERT_NE(to_ghl, nullptr) << out;
+    EXPECT_EQ(text((*to_ghl)["before"], "firstName"), "Carol") << out;
+    EXPECT_EQ(text(*to_ghl, "external_key"), "c-2") << out;
+    EXPECT_FALSE(text(*to_ghl, "ghl_id").empty()) << out;
+    EXPECT_EQ(text(*to_ghl, "rule"), "changed outside") << out;
+    ASSERT_NE(to_ext, nullptr) << out;
+    EXPECT_EQ(text(*to_ext, "action"), "update") << out;
+    EXPECT_EQ(text((*to_ext)["before"], "lastName"), "Builder") << out;
+    EXPECT_EQ(text(*to_ext, "ghl_id"), bob) << out;
+    EXPECT_EQ(text(*to_ext, "rule"), "changed in GHL") << out;
+    // The emulator answers a create with a traceId, as GHL does.
+    ASSERT_NE(created, nullptr) << out;
+    EXPECT_FALSE(text(*created, "trace_id").empty()) << out;
+    EXPECT_FALSE(text(*created, "rule").empty()) << out;
+
+    auto [code2, one] = h_.Cli({"audit", "--sync", "contacts", "--record", bob, "--json"});
+    ASSERT_EQ(code2, 0) << one;
+    rapidjson::Document only;
+    only.Parse(last_line(one).c_str());
+    ASSERT_TRUE(only.IsArray() && !only.Empty()) << one;
+    for (const auto& e : only.GetArray()) EXPECT_EQ(text(e, "ghl_id"), bob) << one;
+  }
+
   // Settled: further passes write nothing (no echo ping-pong).
   const std::string url = h_.MetricsUrl(*d);
   std::this_thread::sleep_for(3s);

@@ -429,6 +429,76 @@ Result<void> CommitChange(SyncStore& store, const std::string& ghl_id, const std
   return store.SetCursor("contacts", "ghl_poll", cursor, 0);
 }
 
+TEST_F(SyncStoreTest, AuditIsListedNewestFirstFilteredBySyncAndRecordAndPruned) {
+  auto entry = [](std::string sync, int64_t link_id, int64_t at, std::string ghl_id,
+                  std::string ext_key) {
+    AuditEntry e;
+    e.sync = std::move(sync);
+    e.link_id = link_id;
+    e.at = at;
+    e.direction = "to_ghl";
+    e.action = "update";
+    e.ghl_id = std::move(ghl_id);
+    e.ext_key = std::move(ext_key);
+    e.before_json = R"({"firstName":"Carol"})";
+    e.after_json = R"({"firstName":"Caroline"})";
+    e.rule = "changed outside";
+    e.trace_id = "trace-" + std::to_string(at);
+    return e;
+  };
+  ASSERT_TRUE(sync_->AddAudit(entry("contacts", 1, 1000, "g1", "c-1")).ok());
+  ASSERT_TRUE(sync_->AddAudit(entry("contacts", 2, 3000, "g2", "c-2")).ok());
+  ASSERT_TRUE(sync_->AddAudit(entry("contacts", 1, 2000, "g1", "c-1")).ok());
+  ASSERT_TRUE(sync_->AddAudit(entry("opps", 7, 4000, "g1", "o-1")).ok());
+  AuditEntry bad = entry("contacts", 3, 5000, "g3", "c-3");
+  bad.direction = "sideways";
+  EXPECT_FALSE(sync_->AddAudit(bad).ok()) << "direction is to_ghl or to_external";
+
+  auto all = sync_->Audit("contacts", "", 10);
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].at, 3000);
+  EXPECT_EQ((*all)[1].at, 2000);
+  EXPECT_EQ((*all)[2].at, 1000);
+  const AuditEntry& e = (*all)[0];
+  EXPECT_EQ(e.sync, "contacts");
+  EXPECT_EQ(e.link_id, 2);
+  EXPECT_EQ(e.direction, "to_ghl");
+  EXPECT_EQ(e.action, "update");
+  EXPECT_EQ(e.ghl_id, "g2");
+  EXPECT_EQ(e.ext_key, "c-2");
+  EXPECT_EQ(e.before_json, R"({"firstName":"Carol"})");
+  EXPECT_EQ(e.after_json, R"({"firstName":"Caroline"})");
+  EXPECT_EQ(e.rule, "changed outside");
+  EXPECT_EQ(e.trace_id, "trace-3000");
+
+  EXPECT_EQ(sync_->Audit("", "", 10)->size(), 4u) << "\"\" is every sync";
+  EXPECT_EQ(sync_->Audit("contacts", "", 2)->size(), 2u) << "limit";
+  auto by_ext = sync_->Audit("contacts", "c-1", 10);
+  ASSERT_EQ(by_ext->size(), 2u);
+  EXPECT_EQ((*by_ext)[0].at, 2000);
+  EXPECT_EQ(sync_->Audit("contacts", "g2", 10)->size(), 1u) << "--record matches a GHL id";
+  EXPECT_EQ(sync_->Audit("", "g1", 10)->size(), 3u);
+  EXPECT_TRUE(sync_->Audit("contacts", "nobody", 10)->empty());
+
+  // Older than 3500: three rows, deleted two per call at most, oldest first.
+  auto pruned = sync_->PruneAudit(3500, 2);
+  ASSERT_TRUE(pruned.ok()) << pruned.error().message;
+  EXPECT_EQ(*pruned, 2);
+  auto left = sync_->Audit("", "", 10);
+  ASSERT_EQ(left->size(), 2u);
+  EXPECT_EQ((*left)[0].at, 4000);
+  EXPECT_EQ((*left)[1].at, 3000);
+  EXPECT_EQ(sync_->PruneAudit(3500, 2).value(), 1);
+  EXPECT_EQ(sync_->PruneAudit(3500, 2).value(), 0);
+  ASSERT_EQ(sync_->Audit("", "", 10)->size(), 1u);
+  EXPECT_EQ(sync_->Audit("", "", 10)->front().at, 4000);
+
+  // Kept across a reopen (a table of the state file).
+  Reopen();
+  EXPECT_EQ(sync_->Audit("opps", "", 10)->size(), 1u);
+}
+
 TEST_F(SyncStoreTest, AFailedTransactionRollsBackLinkOutboxAndCursorTogether) {
   ASSERT_TRUE(sync_->Transaction([&] { return CommitChange(*sync_, "g1", "c1"); }).ok());
 
