@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/free_port.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -127,21 +128,6 @@ class PostgresServer {
       return std::stoi(a.parent_path().filename().string()) <
              std::stoi(b.parent_path().filename().string());
     });
-  }
-
-  static int FreePort() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    int port = 0;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-    close(fd);
-    return port;
   }
 
   static std::vector<std::string> AsOwner(std::vector<std::string> argv) {
