@@ -2,6 +2,7 @@
 # directory removed on exit, and the emulator. Source it from the repository root.
 #   bench_setup PACKAGES -- TARGETS   sets $build (GHL_BENCH_BUILD=<dir> skips the build)
 #   bench_emulator ARGS...            sets $emu, $emu_url, $token, $location
+#   bench_free_port                   prints a free loopback port outside the ephemeral range
 source scripts/lib.sh
 
 bench_setup() {
@@ -33,4 +34,27 @@ bench_emulator() {
   emu_url=$(sed -n 's/^ghl-emulator listening on //p' "$work/emu.log")
   token=$(sed -n 's/^  token (PIT): //p' "$work/emu.log")
   location=$(sed -n 's/^location \([^ ]*\) .*/\1/p' "$work/emu.log")
+}
+
+# A port the kernel handed out for bind(0) can be handed out again the moment it is closed
+# (to the daemon's metrics listener, say), so pick one outside the ephemeral range instead,
+# as tests/support/free_port.h does.
+bench_free_port() {
+  python3 - <<'PY'
+import random, socket
+lo, hi = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+below, above = (10000, lo - 1), (hi + 1, 65535)
+a, b = below if below[1] - below[0] >= above[1] - above[0] else above
+for _ in range(200):
+    port = random.randint(a, b)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+PY
 }

@@ -24,7 +24,7 @@ info = json.loads(sys.argv[1])
 for scheme, pem in info["webhookPublicKeys"].items():
     open(f"{sys.argv[2]}/{scheme}.pem", "w").write(pem)
 PY
-webhook_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+webhook_port=$(bench_free_port)
 curl -fsS -X PUT "$emu_url/_emulator/webhooks/config" -H 'content-type: application/json' \
   -d "{\"urls\":[\"http://127.0.0.1:$webhook_port/webhooks/ghl\"]}" >/dev/null
 
