@@ -244,6 +244,11 @@ const Table<WebhooksConfig>& WebhooksTable() {
           fields::Duration("busy_timeout", &W::busy_timeout, milliseconds(0), milliseconds(60'000),
                            "How long a commit waits for the state file's write lock before "
                            "the webhooks in it get 429."),
+          fields::Int("max_attempts", &W::max_attempts, 1, 1000,
+                      "How often the engine tries to commit a webhook's change (1 s apart, "
+                      "doubling to 10 min) before it gives up and keeps the webhook in the "
+                      "dead-letter queue (`ghl-syncd dlq`). The webhooks behind a failing one "
+                      "go on meanwhile."),
           fields::Duration("retention", &W::retention, milliseconds(3'600'000),
                            milliseconds(365LL * 86'400'000),
                            "How long seen webhookIds (replay protection) and processed inbox "

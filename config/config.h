@@ -107,6 +107,7 @@ struct WebhooksConfig {
   std::chrono::milliseconds commit_wait = 2ms;
   int64_t max_batch = 1000;
   std::chrono::milliseconds busy_timeout = 1s;
+  int64_t max_attempts = 12;
   std::chrono::milliseconds retention = std::chrono::days(7);
 };
 

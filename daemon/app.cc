@@ -33,6 +33,9 @@ std::vector<std::string> RestartOnlyChanges(const config::Config& old_cfg,
     changed.push_back("state.audit_retention");
   }
   if (!(old_cfg.http.listen == new_cfg.http.listen)) changed.push_back("http.listen");
+  if (old_cfg.webhooks.max_attempts != new_cfg.webhooks.max_attempts) {
+    changed.push_back("webhooks.max_attempts");
+  }
   const auto& a = old_cfg.ghl.oauth;
   const auto& b = new_cfg.ghl.oauth;
   if (a.client_id != b.client_id || a.client_secret.Reveal() != b.client_secret.Reveal() ||
@@ -382,6 +385,7 @@ int App::StartSync() {
   options.state_path = config_->state.path;
   options.busy_timeout = config_->state.busy_timeout;
   options.audit_retention = config_->state.audit_retention;
+  options.inbox_max_attempts = static_cast<int>(config_->webhooks.max_attempts);
   if (oauth_) {
     // GHL's appId is the client id's part before the first '-' (FACTS §9, the SDK's check).
     const auto& client_id = config_->ghl.oauth.client_id;

@@ -80,6 +80,63 @@ void WriteJson(rapidjson::Writer<rapidjson::StringBuffer>& w, const sync::DeadLe
   w.EndObject();
 }
 
+// A webhook the engine gave up on (state/inbox.h FailedInboxRow): its event type, read
+// from the body for the listing.
+std::string EventType(const std::string& body) {
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject()) return "?";
+  auto it = doc.FindMember("type");
+  return it != doc.MemberEnd() && it->value.IsString() ? it->value.GetString() : "?";
+}
+
+void WriteJson(rapidjson::Writer<rapidjson::StringBuffer>& w, const state::FailedInboxRow& f,
+               bool full) {
+  w.StartObject();
+  w.Key("id");
+  w.String(("w" + std::to_string(f.id)).c_str());
+  w.Key("kind");
+  w.String("webhook");
+  w.Key("type");
+  w.String(EventType(f.body).c_str());
+  w.Key("webhook_id");
+  w.String(f.webhook_id.c_str());
+  w.Key("attempts");
+  w.Int(f.attempts);
+  w.Key("error");
+  w.String(f.error.c_str());
+  w.Key("failed_at");
+  w.String(Time(f.failed_at).c_str());
+  if (full) {
+    w.Key("received_at");
+    w.String(Time(f.received_at).c_str());
+    w.Key("body");
+    w.String(f.body.c_str());
+  }
+  w.EndObject();
+}
+
+// An entry id as the operator types it: "12" (a write, sync/store.h) or "w12" (a webhook).
+struct EntryId {
+  bool webhook = false;
+  int64_t id = 0;
+};
+
+std::optional<EntryId> ParseEntryId(const std::string& text) {
+  EntryId e;
+  std::string_view digits = text;
+  if (!digits.empty() && (digits[0] == 'w' || digits[0] == 'W')) {
+    e.webhook = true;
+    digits.remove_prefix(1);
+  }
+  if (digits.empty() || digits.size() > 18 ||
+      digits.find_first_not_of("0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  e.id = std::stoll(std::string(digits));
+  return e;
+}
+
 int Dlq(const SyncCommands& c, const config::Config& config) {
   auto store = OpenState(config);
   if (!store.ok()) {
@@ -87,13 +144,20 @@ int Dlq(const SyncCommands& c, const config::Config& config) {
     return 1;
   }
   sync::SyncStore s((*store)->db());
+  state::InboxStore inbox((*store)->db());
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
+  // Failed webhooks belong to no one sync: listed (and replayed with --all) without --sync.
+  const bool with_webhooks = c.sync.empty();
   if (c.dlq_list->parsed()) {
     auto entries = s.DeadLetters(c.sync, c.limit);
-    if (!entries.ok()) {
-      std::cerr << entries.error().message << "\n";
+    auto webhooks =
+        with_webhooks
+            ? inbox.Failed(c.limit)
+            : Result<std::vector<state::FailedInboxRow>>(std::vector<state::FailedInboxRow>{});
+    if (!entries.ok() || !webhooks.ok()) {
+      std::cerr << (entries.ok() ? webhooks.error() : entries.error()).message << "\n";
       return 1;
     }
     if (c.json) {
@@ -101,58 +165,99 @@ int Dlq(const SyncCommands& c, const config::Config& config) {
       rapidjson::Writer<rapidjson::StringBuffer> w(b);
       w.StartArray();
       for (const auto& d : entries.value()) WriteJson(w, d, false);
+      for (const auto& f : webhooks.value()) WriteJson(w, f, false);
       w.EndArray();
       std::cout << b.GetString() << "\n";
       return 0;
     }
-    if (entries->empty()) {
+    if (entries->empty() && webhooks->empty()) {
       std::cout << "The dead-letter queue is empty.\n";
       return 0;
     }
-    std::cout << fmt::format("{:>6}  {:<16} {:<8} {:<7} {:>4}  {:<20}  {}\n", "ID", "SYNC",
-                             "TARGET", "OP", "TRY", "FAILED AT", "ERROR");
-    for (const auto& d : entries.value()) {
-      std::cout << fmt::format("{:>6}  {:<16} {:<8} {:<7} {:>4}  {:<20}  {}\n", d.id,
-                               Clip(d.sync, 16), sync::ToString(d.target), d.op, d.attempts,
-                               Time(d.failed_at), Clip(d.error, 90));
+    if (!entries->empty()) {
+      std::cout << fmt::format("{:>6}  {:<16} {:<8} {:<7} {:>4}  {:<20}  {}\n", "ID", "SYNC",
+                               "TARGET", "OP", "TRY", "FAILED AT", "ERROR");
+      for (const auto& d : entries.value()) {
+        std::cout << fmt::format("{:>6}  {:<16} {:<8} {:<7} {:>4}  {:<20}  {}\n", d.id,
+                                 Clip(d.sync, 16), sync::ToString(d.target), d.op, d.attempts,
+                                 Time(d.failed_at), Clip(d.error, 90));
+      }
+    }
+    if (!webhooks->empty()) {
+      std::cout << fmt::format(
+          "{}Webhooks the engine gave up on (`dlq replay wID` once the cause is fixed):\n"
+          "{:>6}  {:<25} {:>4}  {:<20}  {}\n",
+          entries->empty() ? "" : "\n", "ID", "EVENT", "TRY", "FAILED AT", "ERROR");
+      for (const auto& f : webhooks.value()) {
+        std::cout << fmt::format("{:>6}  {:<25} {:>4}  {:<20}  {}\n", "w" + std::to_string(f.id),
+                                 Clip(EventType(f.body), 25), f.attempts, Time(f.failed_at),
+                                 Clip(f.error, 100));
+      }
     }
     return 0;
   }
+  std::optional<EntryId> one;
+  if (!c.id.empty()) {
+    one = ParseEntryId(c.id);
+    if (!one) {
+      std::cerr << "'" << c.id << "' is not an entry id: give the number `dlq list` shows (w12 "
+                << "for a webhook)\n";
+      return kExitUsage;
+    }
+  }
   if (c.dlq_show->parsed()) {
-    auto entry = s.DeadLetterById(c.id);
-    if (!entry.ok() || !entry->has_value()) {
-      std::cerr << "no dead-letter entry " << c.id << "\n";
-      return 1;
-    }
-    const auto& d = **entry;
-    if (c.json) {
-      rapidjson::StringBuffer b;
-      rapidjson::Writer<rapidjson::StringBuffer> w(b);
-      WriteJson(w, d, true);
-      std::cout << b.GetString() << "\n";
+    // The entry as JSON (--json) or as text, or an error when there is none.
+    auto show = [&](const auto& entry, const auto& text) {
+      if (!entry.ok() || !entry->has_value()) {
+        std::cerr << "no dead-letter entry " << c.id << "\n";
+        return 1;
+      }
+      if (c.json) {
+        rapidjson::StringBuffer b;
+        rapidjson::Writer<rapidjson::StringBuffer> w(b);
+        WriteJson(w, **entry, true);
+        std::cout << b.GetString() << "\n";
+      } else {
+        text(**entry);
+      }
       return 0;
+    };
+    if (one->webhook) {
+      return show(inbox.FailedById(one->id), [](const state::FailedInboxRow& f) {
+        std::cout << fmt::format(
+            "id:          w{}\nkind:        webhook\nevent:       {}\nwebhookId:   {}\n"
+            "attempts:    {}\nreceived at: {}\nfailed at:   {}\nerror:       {}\nbody:        {}\n",
+            f.id, EventType(f.body), f.webhook_id, f.attempts, Time(f.received_at),
+            Time(f.failed_at), f.error, f.body);
+      });
     }
-    std::cout << fmt::format(
-        "id:          {}\nsync:        {}\nlink:        {}\ntarget:      {}\nop:          {}\n"
-        "attempts:    {}\ncreated at:  {}\nfailed at:   {}\nerror:       {}\ntrace id:    {}\n"
-        "payload:     {}\nresponse:    {}\n",
-        d.id, d.sync, d.link_id, sync::ToString(d.target), d.op, d.attempts, Time(d.created_at),
-        Time(d.failed_at), d.error, d.trace_id.empty() ? "-" : d.trace_id, d.payload,
-        d.response_body.empty() ? "-" : d.response_body);
-    return 0;
+    return show(s.DeadLetterById(one->id), [](const sync::DeadLetter& d) {
+      std::cout << fmt::format(
+          "id:          {}\nsync:        {}\nlink:        {}\ntarget:      {}\nop:          {}\n"
+          "attempts:    {}\ncreated at:  {}\nfailed at:   {}\nerror:       {}\ntrace id:    {}\n"
+          "payload:     {}\nresponse:    {}\n",
+          d.id, d.sync, d.link_id, sync::ToString(d.target), d.op, d.attempts, Time(d.created_at),
+          Time(d.failed_at), d.error, d.trace_id.empty() ? "-" : d.trace_id, d.payload,
+          d.response_body.empty() ? "-" : d.response_body);
+    });
   }
   // replay / drop: one id, or --all (of --sync)
   const bool replay = c.dlq_replay->parsed();
-  std::vector<int64_t> ids;
+  std::vector<EntryId> ids;
   if (c.all) {
     auto entries = s.DeadLetters(c.sync, 1'000'000);
-    if (!entries.ok()) {
-      std::cerr << entries.error().message << "\n";
+    auto webhooks =
+        with_webhooks
+            ? inbox.Failed(1'000'000)
+            : Result<std::vector<state::FailedInboxRow>>(std::vector<state::FailedInboxRow>{});
+    if (!entries.ok() || !webhooks.ok()) {
+      std::cerr << (entries.ok() ? webhooks.error() : entries.error()).message << "\n";
       return 1;
     }
-    for (const auto& d : entries.value()) ids.push_back(d.id);
-  } else if (c.id > 0) {
-    ids.push_back(c.id);
+    for (const auto& d : entries.value()) ids.push_back({false, d.id});
+    for (const auto& f : webhooks.value()) ids.push_back({true, f.id});
+  } else if (one) {
+    ids.push_back(*one);
   } else {
     std::cerr << "give an entry id, or --all\n";
     return kExitUsage;
@@ -160,17 +265,23 @@ int Dlq(const SyncCommands& c, const config::Config& config) {
   int64_t done = 0;
   int64_t superseded = 0;
   auto r = s.Transaction([&]() -> Result<void> {
-    for (int64_t id : ids) {
-      if (!replay) {
-        auto one = s.Drop(id);
-        if (!one.ok()) return one.error();
-        done += one.value() ? 1 : 0;
+    for (const EntryId& e : ids) {
+      if (e.webhook) {
+        auto changed = replay ? inbox.Retry(e.id) : inbox.Drop(e.id);
+        if (!changed.ok()) return changed.error();
+        done += changed.value() ? 1 : 0;
         continue;
       }
-      auto one = s.Replay(id, now);
-      if (!one.ok()) return one.error();
-      done += one.value() == sync::SyncStore::Replayed::kQueued ? 1 : 0;
-      superseded += one.value() == sync::SyncStore::Replayed::kSuperseded ? 1 : 0;
+      if (!replay) {
+        auto dropped = s.Drop(e.id);
+        if (!dropped.ok()) return dropped.error();
+        done += dropped.value() ? 1 : 0;
+        continue;
+      }
+      auto replayed = s.Replay(e.id, now);
+      if (!replayed.ok()) return replayed.error();
+      done += replayed.value() == sync::SyncStore::Replayed::kQueued ? 1 : 0;
+      superseded += replayed.value() == sync::SyncStore::Replayed::kSuperseded ? 1 : 0;
     }
     return Ok();
   });
@@ -182,9 +293,11 @@ int Dlq(const SyncCommands& c, const config::Config& config) {
     std::cerr << "no dead-letter entry " << c.id << "\n";
     return 1;
   }
-  std::cout << fmt::format("{} {} entr{}{}\n", replay ? "replayed" : "dropped", done,
-                           done == 1 ? "y" : "ies",
-                           replay ? " (back in the outbox; the running daemon retries them)" : "");
+  std::cout << fmt::format(
+      "{} {} entr{}{}\n", replay ? "replayed" : "dropped", done, done == 1 ? "y" : "ies",
+      replay ? " (writes back in the outbox, webhooks back in the inbox; the running daemon "
+               "retries them)"
+             : "");
   if (superseded > 0) {
     std::cout << fmt::format(
         "removed {} out-of-date entr{}: a newer write of the same record is already waiting "
@@ -355,11 +468,17 @@ int Status(const SyncCommands& c, const config::Config& config) {
   w.Int64(depth.ok() ? depth.value() : -1);
   w.Key("inbox_oldest_ms");
   w.Int64(oldest.ok() && oldest->has_value() ? **oldest : 0);
+  auto failed = inbox.FailedCount();
+  w.Key("inbox_failed");
+  w.Int64(failed.ok() ? failed.value() : -1);
   if (!c.json) {
     std::cout << fmt::format(
-        "\nwebhook inbox: {} pending{}\n", depth.ok() ? depth.value() : -1,
+        "\nwebhook inbox: {} pending{}{}\n", depth.ok() ? depth.value() : -1,
         oldest.ok() && oldest->has_value()
             ? fmt::format(", oldest {:.1f}s", static_cast<double>(**oldest) / 1000)
+            : "",
+        failed.ok() && failed.value() > 0
+            ? fmt::format(", {} given up on (ghl-syncd dlq list)", failed.value())
             : "");
     std::cout << "\nGHL daily budget (per location, UTC day):\n";
   }
@@ -519,19 +638,21 @@ void AddSyncCommands(CLI::App& cli, std::string& config_path, SyncCommands& c) {
     app->add_option("-c,--config", config_path, "Configuration file (env GHL_SYNCD_CONFIG)")
         ->capture_default_str();
   };
-  c.dlq = cli.add_subcommand("dlq", "The dead-letter queue: writes GHL or a connector refused");
+  c.dlq = cli.add_subcommand(
+      "dlq", "The dead-letter queue: writes GHL or a connector refused, webhooks given up on");
   c.dlq->require_subcommand(1);
   c.dlq_list = c.dlq->add_subcommand("list", "List entries, newest first");
   c.dlq_list->add_option("--sync", c.sync, "Only this sync");
   c.dlq_list->add_option("--limit", c.limit, "At most this many")->capture_default_str();
   c.dlq_list->add_flag("--json", c.json, "JSON output");
   c.dlq_show = c.dlq->add_subcommand("show", "Show one entry with its payload and GHL's answer");
-  c.dlq_show->add_option("id", c.id, "Entry id")->required();
+  c.dlq_show->add_option("id", c.id, "Entry id (w12 for a webhook)")->required();
   c.dlq_show->add_flag("--json", c.json, "JSON output");
-  c.dlq_replay = c.dlq->add_subcommand("replay", "Put entries back into the outbox");
+  c.dlq_replay = c.dlq->add_subcommand(
+      "replay", "Put entries back: writes into the outbox, webhooks into the inbox");
   c.dlq_drop = c.dlq->add_subcommand("drop", "Delete entries for good");
   for (auto* app : {c.dlq_replay, c.dlq_drop}) {
-    app->add_option("id", c.id, "Entry id");
+    app->add_option("id", c.id, "Entry id (w12 for a webhook)");
     app->add_flag("--all", c.all, "Every entry (of --sync, if given)");
     app->add_option("--sync", c.sync, "With --all: only this sync");
   }

@@ -1,6 +1,7 @@
 // The operator's commands on the sync state: `dlq`, `status`, `plan` and `audit`. They open the
 // state file next to a running daemon (SQLite WAL allows it); `dlq replay` puts entries
-// back into the outbox, where the running daemon's dispatcher picks them up.
+// back into the outbox (failed webhooks into the inbox), where the running daemon's dispatcher
+// picks them up.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -19,7 +20,7 @@ struct SyncCommands {
   CLI::App* audit = nullptr;
   std::string sync;
   std::string record;  // audit --record: a GHL id or external key
-  int64_t id = 0;
+  std::string id;      // dlq: "12" (a write) or "w12" (a webhook)
   bool all = false;
   bool json = false;
   int limit = 50;

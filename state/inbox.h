@@ -8,6 +8,10 @@
 // lost answer, or an attacker) is reported as a duplicate and not stored twice. Prune()
 // forgets ids and finished rows older than the retention.
 //
+// A row whose change cannot be committed (a side unreachable, a record the mapping cannot
+// take) is deferred on its own with a growing wait, so the rows behind it go on; after too
+// many attempts the engine marks it failed, and it waits for an operator (`ghl-syncd dlq`).
+//
 // Times are Unix milliseconds, passed in (no clock here).
 // Thread-safety: one InboxStore per connection per thread; several connections (the
 // webhook writer's and the engine's) may use the same file at once.
@@ -15,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +46,18 @@ struct InboxRow {
   int64_t received_at = 0;
   std::string body;
   std::string headers_json;
+  int attempts = 0;  // failed attempts so far (Defer)
+};
+
+// A row the engine gave up on (MarkFailed): the inbox's dead letters.
+struct FailedInboxRow {
+  int64_t id = 0;
+  std::string webhook_id;
+  int64_t received_at = 0;
+  std::string body;
+  int attempts = 0;
+  std::string error;
+  int64_t failed_at = 0;
 };
 
 class InboxStore {
@@ -53,9 +70,16 @@ class InboxStore {
   // answers 429 and GHL retries). REQUIRES: no transaction open on the connection.
   Result<std::vector<AppendResult>> Append(const std::vector<InboxItem>& batch, int64_t now);
 
-  // Up to `limit` pending rows with an id above `after_id`, oldest first. `after_id` lets a
-  // caller page past rows it could not finish yet.
-  Result<std::vector<InboxRow>> Pending(int limit, int64_t after_id = 0);
+  // Up to `limit` pending rows with an id above `after_id`, oldest first, leaving out rows
+  // deferred past `now` (Defer). `after_id` lets a caller page past rows it could not
+  // finish yet.
+  Result<std::vector<InboxRow>> Pending(int limit, int64_t after_id = 0,
+                                        int64_t now = std::numeric_limits<int64_t>::max());
+
+  // A pending row whose change could not be committed: counts the attempt, keeps `error`
+  // as its note and leaves it out of Pending() until `retry_at`. Returns the attempts so
+  // far. Fails when the row is not pending.
+  Result<int> Defer(int64_t id, std::string_view error, int64_t retry_at);
 
   // Finishes a pending row: done (its change is committed) or skipped (an event this
   // daemon does not sync: unknown type or location). `note` says why, for `status` and
@@ -63,8 +87,20 @@ class InboxStore {
   // that commits the change. Fails when the row does not exist or is not pending.
   Result<void> MarkDone(int64_t id, std::string_view note, int64_t now);
   Result<void> MarkSkipped(int64_t id, std::string_view note, int64_t now);
+  // Gives up on a pending row after one more failed attempt (counted): it is kept, with
+  // `error`, until Retry() or Drop(); Prune() leaves it alone.
+  Result<void> MarkFailed(int64_t id, std::string_view error, int64_t now);
 
-  // Pending rows.
+  // ---- failed rows (`ghl-syncd dlq`) ----
+  Result<std::vector<FailedInboxRow>> Failed(int limit);  // newest first
+  Result<std::optional<FailedInboxRow>> FailedById(int64_t id);
+  Result<int64_t> FailedCount();
+  // Back to pending with no attempts counted; false when `id` is not a failed row.
+  Result<bool> Retry(int64_t id);
+  // Deletes a failed row for good; false when `id` is not a failed row.
+  Result<bool> Drop(int64_t id);
+
+  // Pending rows (deferred ones included).
   Result<int64_t> Depth();
   // How long the oldest pending row has waited; nullopt when none is pending.
   Result<std::optional<int64_t>> OldestPendingAgeMs(int64_t now);

@@ -105,6 +105,27 @@ const std::vector<Migration>& BuiltinMigrations() {
        "CREATE INDEX audit_sync_at ON audit (sync, at);"
        "CREATE INDEX audit_sync_link ON audit (sync, link_id);"
        "CREATE INDEX audit_at ON audit (at);"},
+      {9, "webhook inbox: attempts, retry time and failed rows",
+       // A row whose change cannot be committed waits on its own (`retry_at`, Unix ms;
+       // `attempts` so far, the last error in `note`) instead of holding up the rows behind
+       // it; after too many attempts it becomes 'failed': the inbox's dead letters, kept
+       // until `ghl-syncd dlq replay` or `dlq drop` (state/inbox.h). SQLite cannot change a
+       // CHECK constraint in place, so the table is rebuilt.
+       "CREATE TABLE webhook_inbox_v9 (id INTEGER PRIMARY KEY, webhook_id TEXT NOT NULL,"
+       " received_at INTEGER NOT NULL, body TEXT NOT NULL, headers_json TEXT NOT NULL,"
+       " state TEXT NOT NULL DEFAULT 'new'"
+       " CHECK (state IN ('new', 'done', 'skipped', 'failed')),"
+       " processed_at INTEGER, note TEXT NOT NULL DEFAULT '',"
+       " attempts INTEGER NOT NULL DEFAULT 0, retry_at INTEGER NOT NULL DEFAULT 0);"
+       "INSERT INTO webhook_inbox_v9 (id, webhook_id, received_at, body, headers_json, state,"
+       " processed_at, note) SELECT id, webhook_id, received_at, body, headers_json, state,"
+       " processed_at, note FROM webhook_inbox;"
+       "DROP TABLE webhook_inbox;"
+       "ALTER TABLE webhook_inbox_v9 RENAME TO webhook_inbox;"
+       "CREATE INDEX webhook_inbox_pending ON webhook_inbox (id) WHERE state = 'new';"
+       "CREATE INDEX webhook_inbox_processed ON webhook_inbox (processed_at)"
+       " WHERE state IN ('done', 'skipped');"
+       "CREATE INDEX webhook_inbox_failed ON webhook_inbox (id) WHERE state = 'failed';"},
   };
   return kMigrations;
 }

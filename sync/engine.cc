@@ -169,6 +169,12 @@ struct Engine::Metrics {
                        .Name("ghl_syncd_write_rate")
                        .Help("Writes completed per second over the last minute")
                        .Register(*r)),
+        inbox_failed(prometheus::BuildGauge()
+                         .Name("ghl_syncd_inbox_failed")
+                         .Help("Webhooks the engine gave up on after repeated failures, waiting "
+                               "in the dead-letter queue (ghl-syncd dlq)")
+                         .Register(*r)
+                         .Add({})),
         eta(prometheus::BuildGauge()
                 .Name("ghl_syncd_outbox_eta_seconds")
                 .Help("When the writes waiting now will be done at the last minute's pace "
@@ -188,6 +194,7 @@ struct Engine::Metrics {
   prometheus::Family<prometheus::Gauge>& dlq;
   prometheus::Family<prometheus::Gauge>& links;
   prometheus::Family<prometheus::Gauge>& write_rate;
+  prometheus::Gauge& inbox_failed;
   prometheus::Family<prometheus::Gauge>& eta;
 };
 
@@ -350,7 +357,7 @@ void Engine::ProcessInbox() {
   // file locked) the inbox waits, longer each time up to 30 s; passes go on meanwhile.
   if (w_->inbox_failures > 0 && clock_.Steady() < w_->inbox_retry_at) return;
   bool ok = true;
-  auto pending = w_->inbox->Pending(options_.inbox_batch);
+  auto pending = w_->inbox->Pending(options_.inbox_batch, 0, UnixMs(clock_));
   if (!pending.ok()) {
     InboxFailed("webhook inbox: " + pending.error().message);
     return;
@@ -378,6 +385,49 @@ void Engine::ProcessInbox() {
     }
     skipped.clear();
   };
+  // A row whose change cannot be committed waits on its own (1 s doubling to 10 min) and
+  // the rows behind it go on: GHL's dateUpdated keeps a later event of the same record from
+  // being undone when the earlier one finally goes through. After `inbox_max_attempts` the
+  // row is failed: kept for `ghl-syncd dlq`, and the poll brings the record's state anyway.
+  // Three rows failing in a row look like an outage (a side down, the state file locked),
+  // not like one bad record: then the whole inbox waits.
+  int failed_in_a_row = 0;
+  // `which`: the webhook, for the log; `error`: kept as the row's note.
+  auto row_failed = [&](const state::InboxRow& row, const std::string& which,
+                        const std::string& error) -> bool {
+    count("retry");
+    const int64_t now = UnixMs(clock_);
+    const int attempt = row.attempts + 1;
+    if (attempt >= options_.inbox_max_attempts) {
+      if (auto r = w_->inbox->MarkFailed(row.id, error, now); !r.ok()) {
+        ok = InboxFailed(which + ": " + error + "; recording it as failed: " + r.error().message);
+        return true;
+      }
+      count("dead");
+      spdlog::error(
+          "{}: {}; gave up after {} attempts: the webhook is in the dead-letter queue as w{} "
+          "(`ghl-syncd dlq show w{}`; `dlq replay w{}` tries it again once the cause is "
+          "fixed). The record's later changes still sync.",
+          which, error, attempt, row.id, row.id, row.id);
+    } else {
+      const int64_t wait =
+          std::min<int64_t>(options_.runner.backoff_max_ms,
+                            options_.runner.backoff_base_ms << std::min(attempt - 1, 20));
+      if (auto r = w_->inbox->Defer(row.id, error, now + wait); !r.ok()) {
+        ok = InboxFailed(which + ": " + error + "; deferring it: " + r.error().message);
+        return true;
+      }
+      if (attempt == 1 || attempt % 5 == 0) {
+        spdlog::warn(
+            "{}: {}; tried again in {:.1f}s (attempt {} of {}); the webhooks behind it go on",
+            which, error, static_cast<double>(wait) / 1000, attempt, options_.inbox_max_attempts);
+      }
+    }
+    if (++failed_in_a_row < 3) return false;
+    ok = InboxFailed(fmt::format("webhook inbox: {} webhooks in a row failed (the last: {}: {})",
+                                 failed_in_a_row, which, error));
+    return true;
+  };
   bool installs_changed = false;
   for (const auto& row : pending.value()) {
     const int64_t now = UnixMs(clock_);
@@ -391,11 +441,13 @@ void Engine::ProcessInbox() {
         event->kind == ghl_client::WebhookKind::kUninstall) {
       auto recorded = RecordAppEvent(row.id, *event, now);
       if (!recorded.ok()) {
-        ok = InboxFailed(fmt::format("webhook {} ({}): {}", row.webhook_id, event->type,
-                                     recorded.error().message));
-        count("retry");
-        break;
+        if (row_failed(row, fmt::format("webhook {} ({})", row.webhook_id, event->type),
+                       recorded.error().message)) {
+          break;
+        }
+        continue;
       }
+      failed_in_a_row = 0;
       if (!recorded->empty()) {
         skip(*recorded);
         continue;
@@ -428,7 +480,13 @@ void Engine::ProcessInbox() {
       record.AddMember("id", rapidjson::Value(event->id.c_str(), record.GetAllocator()),
                        record.GetAllocator());
     }
+    if (auto id = record.FindMember("id");
+        id == record.MemberEnd() || !id->value.IsString() || id->value.GetStringLength() == 0) {
+      skip("the event's record has no id");
+      continue;
+    }
     bool failed = false;
+    bool stop = false;
     for (size_t i = 0; i < serving.size(); ++i) {
       const bool last = i + 1 == serving.size();
       auto mark = [&]() -> Result<void> {
@@ -439,14 +497,17 @@ void Engine::ProcessInbox() {
                                        event->kind == ghl_client::WebhookKind::kDelete,
                                        event->timestamp, mark);
       if (!r.ok()) {
-        ok = InboxFailed(fmt::format("sync {}: webhook {} ({} {}): {}", serving[i]->name(),
-                                     row.webhook_id, event->type, event->id, r.error().message));
+        stop = row_failed(row,
+                          fmt::format("webhook {} ({} {})", row.webhook_id, event->type, event->id),
+                          fmt::format("sync {}: {}", serving[i]->name(), r.error().message));
         failed = true;
         break;
       }
     }
-    count(failed ? "retry" : "done");
-    if (failed) break;  // keep order: later events of the same record wait for this one
+    if (stop) break;
+    if (failed) continue;
+    failed_in_a_row = 0;
+    count("done");
   }
   settle_skipped();
   if (ok && w_->inbox_failures > 0) {
@@ -562,6 +623,11 @@ void Engine::Round() {
   }
   // The outbox: a few rounds per wake-up, so a big backlog does not starve the inbox.
   Dispatch(8);
+  if (metrics_) {
+    if (auto failed = w_->inbox->FailedCount(); failed.ok()) {
+      metrics_->inbox_failed.Set(static_cast<double>(failed.value()));
+    }
+  }
   for (size_t i = 0; i < w_->runners.size(); ++i) {
     SyncRunner& runner = *w_->runners[i];
     auto outbox = w_->store->OutboxDepth(runner.name());

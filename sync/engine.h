@@ -59,6 +59,9 @@ struct EngineOptions {
   std::chrono::milliseconds busy_timeout{5000};
   std::chrono::milliseconds idle_wait{200};
   int inbox_batch = 200;
+  // A webhook whose change fails this many times is given up on (state/inbox.h MarkFailed);
+  // between attempts it waits runner.backoff_base_ms doubling to runner.backoff_max_ms.
+  int inbox_max_attempts = 12;
   int64_t progress_log_interval_ms = 30'000;  // while writes are waiting
   RunnerOptions runner;
   // Audit rows (sync/store.h AuditEntry) older than this are deleted, at most

@@ -128,7 +128,7 @@ Result<GhlRecord> FromGhl(const rapidjson::Value& record, GhlObject object,
       }
       if (!custom_parsed) {
         auto values = ghl_client::ParseFieldValues(record);
-        if (!values.ok()) return Error{"customFields: " + values.error().message};
+        if (!values.ok()) return values.error();  // its messages name customFields
         custom = std::move(values.value());
         custom_parsed = true;
       }

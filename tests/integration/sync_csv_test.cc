@@ -4,7 +4,10 @@
 #include <rapidjson/document.h>
 
 #include <fstream>
+#include <regex>
 
+#include "emulator/webhook_signer.h"
+#include "state/migrations.h"
 #include "state/sqlite.h"
 #include "sync/store.h"
 #include "tests/support/sync_harness.h"
@@ -448,6 +451,100 @@ TEST_F(SyncCsvTest, CheckFindsACustomFieldKeyThatGhlDoesNotHave) {
   auto [fixed, ok] = h_.Cli({"check"});
   EXPECT_EQ(fixed, 0) << ok;
   EXPECT_NE(ok.find(": OK"), std::string::npos) << ok;
+}
+
+// A webhook whose change can never be committed (its customFields is not a list, so the
+// record cannot be read) waits on its own: the webhooks behind it are processed meanwhile,
+// and after webhooks.max_attempts it is in the dead-letter queue, where an operator can
+// see it, replay it and drop it. Before, it held up every webhook behind it for good.
+TEST(SyncInboxTest, AWebhookThatKeepsFailingDoesNotHoldUpTheOthersAndEndsInTheDlq) {
+  testing::TempDir keys;
+  SyncHarness h({"--no-rate-limit", "--search-lag-ms", "300", "--keys-dir", keys.path().string()});
+  auto signer = emulator::WebhookSigner::Create(keys.path().string());  // the emulator's keys
+  ASSERT_TRUE(signer.ok()) << signer.error().message;
+  h.SetWebhooksExtra("  max_attempts: 3\n");
+  h.WriteConfig("", std::string(SyncHarness::kDefaultFields) +
+                        "  - {ghl: customFields.pincode, external: pincode}\n");
+  const std::string header = "id,first_name,last_name,email,tags,pincode\n";
+  h.WriteCsv(header + "a-1,Ann,Lee,ann@example.com,,4051\n");
+  auto d = h.StartDaemon();
+  std::string ann;
+  ASSERT_TRUE(SyncHarness::Eventually([&] {
+    ByEmail(h.Ghl(), "ann@example.com", &ann);
+    return !ann.empty();
+  })) << d->Log();
+
+  const std::string poison =
+      std::string(R"({"type":"ContactUpdate","locationId":")") + SyncHarness::kLocation +
+      R"(","id":"poison-1","email":"p@example.com","customFields":"blue","timestamp":")" +
+      state::FormatUtcIso8601(
+          Clock::TimePoint(std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::system_clock::now().time_since_epoch()))) +
+      R"(","webhookId":"poison-hook-1"})";
+  auto posted = testing::HttpCall("POST", h.webhook_url(), poison,
+                                  {"x-ghl-signature: " + (*signer)->SignEd25519(poison)});
+  ASSERT_EQ(posted.status, 200) << posted.body;
+  ASSERT_TRUE(d->WaitForLog("customFields is not an array", 15s)) << d->Log();
+  EXPECT_TRUE(d->WaitForLog("the webhooks behind it go on", 1s)) << d->Log();
+
+  // A GHL user's edit right behind it: its webhook is processed, not held up.
+  h.UpdateContact(ann, R"("firstName":"Annie")");
+  auto inbox_state = [&](const std::string& needle) {
+    auto db = state::sqlite::Db::Open(h.state_path(), 5s);
+    if (!db.ok()) return std::string("no state file: ") + db.error().message;
+    auto state = (*db)->QueryText("SELECT state FROM webhook_inbox WHERE instr(body, '" + needle +
+                                  "') > 0 ORDER BY id DESC "
+                                  "LIMIT 1");
+    return state.ok() ? state.value() : state.error().message;
+  };
+  EXPECT_TRUE(SyncHarness::Eventually([&] { return inbox_state("Annie") == "done"; }, 15s))
+      << inbox_state("Annie") << "\n"
+      << d->Log();
+  EXPECT_TRUE(SyncHarness::Eventually([&] {
+    const auto csv = h.Csv();
+    return csv.count("a-1") > 0 && csv.at("a-1").at("first_name") == "Annie";
+  })) << d->Log();
+
+  // Given up on after 3 attempts: in the dead-letter queue, counted, and shown.
+  ASSERT_TRUE(d->WaitForLog("gave up after 3 attempts", 30s)) << d->Log();
+  EXPECT_EQ(inbox_state("poison-hook-1"), "failed");
+  auto [code, list] = h.Cli({"dlq", "list"});
+  EXPECT_EQ(code, 0) << list;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(list, m, std::regex(R"((w[0-9]+) +ContactUpdate +3 )"))) << list;
+  const std::string id = m[1].str();
+  EXPECT_NE(list.find("customFields is not an array"), std::string::npos) << list;
+  auto [shown, show] = h.Cli({"dlq", "show", id});
+  EXPECT_EQ(shown, 0) << show;
+  EXPECT_NE(show.find("poison-hook-1"), std::string::npos) << show;
+  EXPECT_TRUE(SyncHarness::Eventually([&] {
+    return SyncHarness::Metric(testing::HttpCall("GET", h.MetricsUrl(*d)).body,
+                               "ghl_syncd_inbox_failed") == 1;
+  })) << testing::HttpCall("GET", h.MetricsUrl(*d)).body;
+
+  // Replayed: tried again (and given up on again, the cause being still there); dropped.
+  auto [replayed, replay] = h.Cli({"dlq", "replay", id});
+  EXPECT_EQ(replayed, 0) << replay;
+  EXPECT_NE(replay.find("replayed 1 entry"), std::string::npos) << replay;
+  EXPECT_TRUE(SyncHarness::Eventually(
+      [&] {
+        const std::string log = d->Log();
+        size_t n = 0;
+        for (size_t at = log.find("gave up after 3"); at != std::string::npos;
+             at = log.find("gave up after 3", at + 1)) {
+          ++n;
+        }
+        return n == 2;
+      },
+      30s))
+      << d->Log();
+  auto [dropped, drop] = h.Cli({"dlq", "drop", id});
+  EXPECT_EQ(dropped, 0) << drop;
+  auto [listed, empty] = h.Cli({"dlq", "list"});
+  EXPECT_NE(empty.find("The dead-letter queue is empty."), std::string::npos) << empty;
+  auto [bad, usage] = h.Cli({"dlq", "show", "x7"});
+  EXPECT_EQ(bad, 64) << usage;
+  EXPECT_NE(usage.find("is not an entry id"), std::string::npos) << usage;
 }
 
 // A deal in deals.csv names its customer by the contacts sync's external key; in GHL the

@@ -87,6 +87,12 @@ class SyncHarness {
   // `connectors:` section of ghl-syncd.yaml and `external` the body of the mapping's
   // `external:` block, both indented by two spaces. The default is the CSV connector `crm`
   // on data/contacts.csv (what csv_path() and Csv() read).
+  // More keys for the `webhooks:` section (each line indented by two spaces).
+  void SetWebhooksExtra(std::string lines) { webhooks_extra_ = std::move(lines); }
+  std::string webhook_url() const {
+    return "http://127.0.0.1:" + std::to_string(webhook_port_) + "/webhooks/ghl";
+  }
+
   void UseExternal(std::string connectors, std::string external) {
     connectors_ = std::move(connectors);
     external_ = std::move(external);
@@ -110,7 +116,7 @@ webhooks:
                                      R"(
   builtin_keys: false
   public_key_files: [keys/ed25519.pem, keys/rsa.pem]
-logging:
+)" + webhooks_extra_ + R"(logging:
   level: debug
   format: text
 daemon:
@@ -339,6 +345,7 @@ poll_interval: 1s
   TempDir dir_;
   EmulatorProcess emu_;
   std::string connectors_ = "  crm:\n    type: csv\n    dir: data\n";
+  std::string webhooks_extra_;
   std::string external_ = "  connector: crm\n  file: contacts.csv\n";
   uint16_t webhook_port_ = 0;
   int starts_ = 0;

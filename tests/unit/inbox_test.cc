@@ -152,6 +152,90 @@ TEST_F(InboxTest, PruneForgetsOldSeenIdsAndOldFinishedRowsButNeverPendingOnes) {
             AppendResult::kDuplicate);
 }
 
+// A row whose change failed waits on its own: Pending() leaves it out until its retry
+// time while the rows behind it come; a row given up on is kept (not pruned, not pending)
+// until it is retried or dropped.
+TEST_F(InboxTest, DeferredRowsWaitAloneAndFailedRowsWaitForAnOperator) {
+  InboxStore inbox(db());
+  ASSERT_TRUE(inbox.Append({Item("bad", 0), Item("good", 0), Item("later", 0)}, 0).ok());
+  const auto rows = inbox.Pending(10, 0, 1000).value();
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].attempts, 0);
+
+  EXPECT_EQ(inbox.Defer(rows[0].id, "customFields is not an array", 3000).value(), 1);
+  EXPECT_EQ(Ids(inbox.Pending(10, 0, 2999).value()), (std::vector<std::string>{"good", "later"}));
+  EXPECT_EQ(inbox.Depth().value(), 3) << "a deferred row is still pending";
+  auto again = inbox.Pending(10, 0, 3000).value();
+  ASSERT_EQ(Ids(again), (std::vector<std::string>{"bad", "good", "later"}));
+  EXPECT_EQ(again[0].attempts, 1);
+  EXPECT_EQ(inbox.Defer(rows[0].id, "still not", 5000).value(), 2);
+
+  ASSERT_TRUE(inbox.MarkFailed(rows[0].id, "customFields is not an array", 6000).ok());
+  ASSERT_TRUE(inbox.MarkDone(rows[1].id, "", 6000).ok());
+  EXPECT_FALSE(inbox.Defer(rows[0].id, "x", 1).ok()) << "a failed row is not pending";
+  EXPECT_EQ(Ids(inbox.Pending(10, 0, 1'000'000).value()), (std::vector<std::string>{"later"}));
+  EXPECT_EQ(inbox.FailedCount().value(), 1);
+  auto failed = inbox.Failed(10).value();
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].webhook_id, "bad");
+  EXPECT_EQ(failed[0].attempts, 3) << "two deferrals and the last attempt";
+  EXPECT_EQ(failed[0].error, "customFields is not an array");
+  EXPECT_EQ(failed[0].failed_at, 6000);
+  EXPECT_EQ(inbox.FailedById(rows[0].id).value()->webhook_id, "bad");
+  EXPECT_FALSE(inbox.FailedById(rows[1].id).value().has_value()) << "a done row is not failed";
+
+  auto pruned = inbox.Prune(1h, 100 * 86'400'000LL);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(pruned->rows, 1) << "the done row only";
+  EXPECT_EQ(inbox.FailedCount().value(), 1) << "retention never deletes a failed webhook";
+
+  EXPECT_FALSE(inbox.Retry(rows[2].id).value()) << "only failed rows are retried";
+  EXPECT_TRUE(inbox.Retry(rows[0].id).value());
+  auto back = inbox.Pending(10, 0, 0).value();
+  ASSERT_EQ(Ids(back), (std::vector<std::string>{"bad", "later"}));
+  EXPECT_EQ(back[0].attempts, 0) << "a replayed webhook gets its attempts back";
+
+  ASSERT_TRUE(inbox.MarkFailed(rows[0].id, "again", 7000).ok());
+  EXPECT_TRUE(inbox.Drop(rows[0].id).value());
+  EXPECT_FALSE(inbox.Drop(rows[0].id).value());
+  EXPECT_EQ(inbox.FailedCount().value(), 0);
+  EXPECT_EQ(db().QueryInt64("SELECT count(*) FROM webhook_inbox").value(), 1);
+}
+
+// Migration 9 rebuilds the table (a new CHECK constraint): rows of every state survive it,
+// pending ones with no attempts counted.
+TEST(InboxMigrationTest, RowsWrittenBeforeVersion9SurviveTheUpgrade) {
+  testing::TempDir dir;
+  {
+    OpenOptions options{.path = dir / "state.db"};
+    options.migrations.resize(8);
+    auto store = OpenSqlite(options);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    InboxStore inbox((*store)->db());
+    ASSERT_TRUE(inbox.Append({Item("w-done", 10), Item("w-new", 20)}, 20).ok());
+    ASSERT_TRUE((*store)
+                    ->db()
+                    .Exec("UPDATE webhook_inbox SET state = 'done', note = 'ContactUpdate', "
+                          "processed_at = 30 WHERE webhook_id = 'w-done'")
+                    .ok());
+  }
+  auto store = OpenSqlite({.path = dir / "state.db"});
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  InboxStore inbox((*store)->db());
+  auto pending = inbox.Pending(10, 0, 0).value();
+  ASSERT_EQ(Ids(pending), (std::vector<std::string>{"w-new"}));
+  EXPECT_EQ(pending[0].attempts, 0);
+  EXPECT_EQ((*store)
+                ->db()
+                .QueryText("SELECT state || ':' || note FROM webhook_inbox WHERE "
+                           "webhook_id = 'w-done'")
+                .value(),
+            "done:ContactUpdate");
+  EXPECT_EQ(inbox.Append({Item("w-done", 40)}, 40).value()[0], AppendResult::kDuplicate)
+      << "the seen ids are untouched";
+  ASSERT_TRUE(inbox.MarkFailed(pending[0].id, "x", 50).ok()) << "the new state is allowed";
+}
+
 TEST_F(InboxTest, PruneDeletesAtMostMaxRowsPerCall) {
   InboxStore inbox(db());
   std::vector<InboxItem> batch;
