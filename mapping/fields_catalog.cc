@@ -133,4 +133,11 @@ const StandardField* FindStandardField(GhlObject object, std::string_view name) 
 
 bool HasCustomFields(GhlObject object) { return object != GhlObject::kAppointments; }
 
+bool KnownByName(GhlObject object, std::string_view field) {
+  if (object == GhlObject::kOpportunities) {
+    return field == "pipelineId" || field == "pipelineStageId";
+  }
+  return object == GhlObject::kAppointments && field == "calendarId";
+}
+
 }  // namespace ghl::mapping

@@ -39,5 +39,8 @@ const std::vector<StandardField>& StandardFields(GhlObject object);
 const StandardField* FindStandardField(GhlObject object, std::string_view name);
 // Whether GHL keeps custom fields for the object (contacts and opportunities do).
 bool HasCustomFields(GhlObject object);
+// Id fields a mapping may give by name (`references: {by: name}`): pipelineId and
+// pipelineStageId of opportunities, calendarId of appointments.
+bool KnownByName(GhlObject object, std::string_view field);
 
 }  // namespace ghl::mapping

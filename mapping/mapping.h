@@ -57,10 +57,13 @@ struct FieldSpec {
 // A field resolved through another sync's links: the value of `external` is the external
 // key of a record in sync `sync`; the canonical value is that record's GHL id (e.g. an
 // opportunity's contactId). A record whose reference is not linked yet waits.
+// Or, with `by: name`, through GHL's own names (pipelineId, pipelineStageId, calendarId:
+// sync/ghl_side.h IdOfName); the canonical value is still the GHL id.
 struct ReferenceSpec {
   std::string ghl;       // e.g. "contactId"
   std::string external;  // e.g. "customer_id"
-  std::string sync;      // the other sync's name
+  std::string sync;      // the other sync's name; "" with `by`
+  std::string by;        // "" (through `sync`) or "name"
 };
 
 struct DeleteGuard {

@@ -99,14 +99,20 @@ const Table<FieldSpec>& FieldTable() {
 const Table<ReferenceSpec>& ReferenceTable() {
   static const Table<ReferenceSpec> table({
       config::fields::String("ghl", &ReferenceSpec::ghl,
-                             "GHL id field holding the other record, e.g. `contactId`.")
+                             "GHL id field holding the other record, e.g. `contactId`, "
+                             "`pipelineStageId`.")
           .Required(),
       config::fields::String("external", &ReferenceSpec::external,
-                             "Column holding the other record's external key.")
+                             "Column holding the other record's external key (or its name).")
           .Required(),
       config::fields::String("sync", &ReferenceSpec::sync,
-                             "The sync (mapping file name) that links those records.")
-          .Required(),
+                             "The sync (mapping file name) that links those records; or `by`."),
+      config::fields::Enum("by", &ReferenceSpec::by, {"name"},
+                           "`name`: the column holds a name GHL knows the id by, instead of "
+                           "another sync's key: `pipelineId` (pipeline name), `pipelineStageId` "
+                           "(stage name, looked up in the record's pipeline), `calendarId` "
+                           "(calendar name). A name GHL does not have sends the record to the "
+                           "dead-letter queue."),
   });
   return table;
 }
@@ -337,7 +343,8 @@ const Table<SyncSpec>& SyncTable() {
               .Required(),
           config::fields::List("references", &SyncSpec::references, ReferenceTable(),
                                "Fields resolved through another sync's links (an opportunity's "
-                               "contact); a record waits until its reference is linked."),
+                               "contact; a record waits until its reference is linked), or "
+                               "through the names GHL has (`by: name`: a pipeline stage)."),
       },
       [](SyncSpec& s, const YAML::Node& node, Context& ctx) {
         CheckAppointmentsKey(s, node, ctx);

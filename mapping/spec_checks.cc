@@ -218,6 +218,19 @@ class SyncChecker {
     if (!r.sync.empty() && r.sync == s_.name) {
       ErrorAt(ctx_, path, node, "sync", "a sync cannot reference its own records");
     }
+    // A `by:` with a wrong value is reported by its own parser.
+    const bool has_by = !r.by.empty() || (node.IsMap() && node["by"]);
+    if (r.sync.empty() == !has_by) {
+      ErrorAt(ctx_, path, node, r.sync.empty() ? "sync" : "by",
+              r.sync.empty() ? "give `sync:` (the sync whose links resolve it) or `by: name`"
+                             : "give `sync:` or `by:`, not both");
+    }
+    if (r.by == "name" && !r.ghl.empty() && !KnownByName(s_.object, r.ghl)) {
+      ErrorAt(ctx_, path, node, "by",
+              "'" + r.ghl + "' of " + ToString(s_.object) +
+                  " cannot be looked up by name (pipelineId and pipelineStageId of "
+                  "opportunities and calendarId of appointments can)");
+    }
   }
 
   void CheckKey() {

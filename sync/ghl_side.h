@@ -71,6 +71,20 @@ class GhlSide {
   Result<GhlRecord> Parse(const std::string& location_id, const rapidjson::Value& record,
                           bool partial = false);
 
+  // `references: {by: name}`: GHL ids that users know by name. `field` is pipelineId,
+  // pipelineStageId (a stage of `pipeline_id`, or of any pipeline when it is "") or
+  // calendarId (mapping::KnownByName). IdOfName keeps a value that already is such an id. A name or
+  // id that is not found reloads the location's pipelines and calendars (at most once a minute)
+  // before it is reported in `problem`, which names what there is.
+  struct NameLookup {
+    std::string value;
+    std::string problem;  // not found: why, for the dead-letter queue
+  };
+  Result<NameLookup> IdOfName(const std::string& location_id, const std::string& field,
+                              const std::string& name, const std::string& pipeline_id);
+  Result<NameLookup> NameOfId(const std::string& location_id, const std::string& field,
+                              const std::string& id);
+
   struct Write {
     std::string location_id;
     std::string ghl_id;  // "" = create
@@ -92,6 +106,19 @@ class GhlSide {
   std::vector<std::string> wanted_;
   mapping::AppointmentWindow window_;
   std::map<std::string, ghl_client::CustomFieldIndex> indexes_;
+
+  struct Named {
+    std::string id, name;
+  };
+  struct Names {
+    std::vector<ghl_client::Pipeline> pipelines;
+    std::vector<Named> calendars;
+    int64_t loaded_ms = 0;  // 0: never
+  };
+  // The location's names, loaded when missing or when `reload` and the last load is more
+  // than a minute old. Returns whether it loaded.
+  Result<bool> LoadNames(const std::string& location_id, bool reload);
+  std::map<std::string, Names> names_;
 };
 
 // "429 rate_limited: ..." style summary of a failed call, for logs and the DLQ.

@@ -124,9 +124,13 @@ class SyncRunner {
                            bool complete);
   Outcome Decide(Item& item, ghl_client::Lane lane);
   // Turns the reference fields of `fields` (mapping references:) from the external keys of
-  // the other sync's records into their GHL ids (to_ghl), or back. Returns why a record
-  // must wait ("" when every reference resolved); a read error is an Error.
-  Result<std::string> ResolveReferences(mapping::Fields& fields, bool to_ghl);
+  // the other sync's records into their GHL ids (to_ghl), or back; `by: name` ones from
+  // the names GHL has in `location` into ids, or back. Returns why a record must wait (""
+  // when every reference resolved); a read error is an Error. A name or id GHL does not
+  // have goes to `invalid` (when given; the value is left as it was).
+  Result<std::string> ResolveReferences(mapping::Fields& fields, bool to_ghl,
+                                        const std::string& location,
+                                        std::vector<mapping::MapError>* invalid = nullptr);
   Result<void> Commit(std::vector<Outcome>& outcomes, const std::function<Result<void>()>& also);
   void ApplyGuard(std::vector<Outcome>& outcomes, PassReport& report);
   // Creates whose result is not recorded yet (see SyncStore::PendingCreates): a record

@@ -56,20 +56,43 @@ std::string JoinErrors(const std::vector<mapping::MapError>& errors) {
 
 }  // namespace
 
-Result<std::string> SyncRunner::ResolveReferences(Fields& fields, bool to_ghl) {
-  for (const mapping::ReferenceSpec& r : mapping_->spec().references) {
-    auto it = fields.find(r.ghl);
+Result<std::string> SyncRunner::ResolveReferences(Fields& fields, bool to_ghl,
+                                                  const std::string& location,
+                                                  std::vector<mapping::MapError>* invalid) {
+  const auto& refs = mapping_->spec().references;
+  // By name, pipelineId first: a stage name is looked up in the record's pipeline.
+  std::vector<const mapping::ReferenceSpec*> order;
+  for (const auto& r : refs) order.push_back(&r);
+  std::stable_partition(order.begin(), order.end(),
+                        [](const auto* r) { return r->ghl != "pipelineStageId"; });
+  for (const mapping::ReferenceSpec* r : order) {
+    auto it = fields.find(r->ghl);
     if (it == fields.end() || mapping::IsNull(it->second)) continue;
     const auto* text = std::get_if<std::string>(&it->second);
     if (text != nullptr && text->empty()) continue;  // no reference: nothing to wait for
     const std::string from = text != nullptr ? *text : mapping::Display(it->second);
-    auto link = to_ghl ? store_.LinkByExtKey(r.sync, from) : store_.LinkByGhlId(r.sync, from);
+    if (r->by == "name") {
+      std::string pipeline;
+      if (auto p = fields.find("pipelineId"); p != fields.end()) {
+        if (const auto* id = std::get_if<std::string>(&p->second)) pipeline = *id;
+      }
+      auto found = to_ghl ? ghl_.IdOfName(location, r->ghl, from, pipeline)
+                          : ghl_.NameOfId(location, r->ghl, from);
+      if (!found.ok()) return found.error();
+      if (!found->problem.empty()) {
+        if (invalid != nullptr) invalid->push_back({r->ghl, found->problem});
+        continue;
+      }
+      it->second = found->value;
+      continue;
+    }
+    auto link = to_ghl ? store_.LinkByExtKey(r->sync, from) : store_.LinkByGhlId(r->sync, from);
     if (!link.ok()) return link.error();
     const std::optional<std::string>* to = nullptr;
     if (link->has_value() && !(**link).deleted) to = to_ghl ? &(**link).ghl_id : &(**link).ext_key;
     if (to == nullptr || !to->has_value()) {
       return fmt::format("its {} ({} {} of sync {}) is not linked yet; it waits for that record",
-                         r.ghl, to_ghl ? "external key" : "GHL id", from, r.sync);
+                         r->ghl, to_ghl ? "external key" : "GHL id", from, r->sync);
     }
     it->second = **to;
   }
@@ -155,7 +178,11 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
     link.ext_key = item.ext->key;
     link.ext_version = item.ext->version;
     auto mapped = mapping_->ToCanonical(item.ext->fields);
-    if (!mapped.ok()) {
+    Result<std::string> wait = std::string();
+    if (mapped.ok()) {
+      wait = ResolveReferences(*mapped.value, /*to_ghl=*/true, item.location, &mapped.errors);
+    }
+    if (!mapped.ok() || !mapped.errors.empty()) {
       const std::string error = "mapping the external row failed: " + JoinErrors(mapped.errors);
       spdlog::warn("sync {}: {} {}: {}; sent to the dead-letter queue", name(),
                    connector_->Describe(), item.ext->key, error);
@@ -170,7 +197,7 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
       return out;
     }
     external = std::move(*mapped.value);
-    if (auto w = waiting(ResolveReferences(*external, /*to_ghl=*/true))) return std::move(*w);
+    if (auto w = waiting(wait)) return std::move(*w);
   }
   std::optional<Fields> ghl;
   int64_t ghl_ms = NowMs();
@@ -253,9 +280,13 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
     // References go out as the other sync's external keys (the canonical values, and so the
     // base, keep GHL ids).
     Fields outgoing = merged.to_external;
-    if (auto w = waiting(ResolveReferences(outgoing, /*to_ghl=*/false))) return std::move(*w);
+    std::vector<mapping::MapError> unnamed;  // ids GHL has no name for
+    if (auto w = waiting(ResolveReferences(outgoing, /*to_ghl=*/false, item.location, &unnamed))) {
+      return std::move(*w);
+    }
     auto columns = mapping_->ToExternal(outgoing);
-    if (!columns.ok()) {
+    columns.errors.insert(columns.errors.end(), unnamed.begin(), unnamed.end());
+    if (!columns.ok() || !columns.errors.empty()) {
       const std::string error = "mapping the GHL record failed: " + JoinErrors(columns.errors);
       spdlog::warn("sync {}: GHL {}: {}; sent to the dead-letter queue", name(), decision.ghl_id,
                    error);

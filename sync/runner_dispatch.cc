@@ -419,7 +419,7 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
       if ((**link).ext_key) seen[i] = Seen::kGone;
     } else {
       auto now = mapping_->ToCanonical((**row).fields);
-      if (now.ok()) (void)ResolveReferences(*now.value, /*to_ghl=*/true);
+      if (now.ok()) (void)ResolveReferences(*now.value, /*to_ghl=*/true, (**link).location);
       const auto& p = payloads[i];
       seen[i] = now.ok() ? Compare(*now.value, p.canonical, p.before ? *p.before : (**link).base)
                          : Seen::kOvertaken;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <array>
 #include <fstream>
 #include <regex>
 
@@ -602,6 +603,94 @@ references:
   EXPECT_EQ(h_.Csv("deals.csv").size(), 2u);
   auto [code, dlq] = h_.Cli({"dlq", "list"});
   EXPECT_NE(dlq.find("empty"), std::string::npos) << dlq;
+}
+
+// Pipelines and stages by name (`references: {by: name}`): a deal row naming "Sales
+// Pipeline" and its stage "Contacted" becomes an opportunity with their ids; a stage move
+// in GHL reaches the CSV as the new stage's name; a stage GHL does not have sends its row to
+// the dead-letter queue, naming the stages there are, and the other rows sync.
+TEST_F(SyncCsvTest, PipelineAndStageByNameResolveToIdsBothWays) {
+  h_.WriteConfig();
+  h_.dir().Write("mappings/deals.yaml", R"(object: opportunities
+external: {connector: crm, file: deals.csv}
+key: id
+poll_interval: 1s
+fields:
+  - {ghl: name, external: title}
+  - {ghl: status, external: status}
+references:
+  - {ghl: contactId, external: customer, sync: contacts}
+  - {ghl: pipelineStageId, external: stage, by: name}
+  - {ghl: pipelineId, external: pipeline, by: name}
+)");
+  std::map<std::string, std::string> stages;  // name -> id
+  std::string pipeline;
+  {
+    auto doc = testing::Json(h_.emu()
+                                 .Admin("GET", std::string("/user/opportunities/pipelines?"
+                                                           "locationId=") +
+                                                   SyncHarness::kLocation)
+                                 .body);
+    ASSERT_TRUE(doc.IsObject() && doc.HasMember("pipelines"));
+    const auto& p = doc["pipelines"][0];
+    ASSERT_STREQ(p["name"].GetString(), "Sales Pipeline");
+    pipeline = p["id"].GetString();
+    for (const auto& st : p["stages"].GetArray())
+      stages[st["name"].GetString()] = st["id"].GetString();
+  }
+  ASSERT_TRUE(stages.count("Contacted") && stages.count("Proposal Sent"));
+  h_.WriteCsv(kHeader + "c-1,Ann,Lee,ann@example.com,\n");
+  h_.dir().Write("data/deals.csv",
+                 "id,title,status,pipeline,stage,customer\n"
+                 "d-1,Big Deal,open,Sales Pipeline,Contacted,c-1\n"
+                 "d-2,Typo Deal,open,sales pipeline,Contacted Maybe,c-1\n");
+  auto d = h_.StartDaemon();
+  // GHL's opportunities: name -> {id, pipelineId, pipelineStageId}.
+  auto deals = [&] {
+    std::map<std::string, std::array<std::string, 3>> out;
+    auto doc = testing::Json(
+        h_.emu()
+            .Admin("GET", std::string("/user/opportunities/search?limit=100&location_id=") +
+                              SyncHarness::kLocation)
+            .body);
+    if (!doc.IsObject() || !doc.HasMember("opportunities")) return out;
+    for (const auto& o : doc["opportunities"].GetArray()) {
+      out[o["name"].GetString()] = {o["id"].GetString(), o["pipelineId"].GetString(),
+                                    o["pipelineStageId"].GetString()};
+    }
+    return out;
+  };
+  std::string big;
+  ASSERT_TRUE(SyncHarness::Eventually([&] {
+    const auto all = deals();
+    auto it = all.find("Big Deal");
+    if (it == all.end()) return false;
+    big = it->second[0];
+    return it->second[1] == pipeline && it->second[2] == stages["Contacted"];
+  })) << d->Log();
+
+  // The typo: dead-lettered with what there is; not created.
+  std::string dlq;
+  EXPECT_TRUE(SyncHarness::Eventually([&] {
+    dlq = h_.Cli({"dlq", "list", "--json"}).second;
+    return dlq.find("there is no pipeline stage named 'Contacted Maybe'") != std::string::npos;
+  })) << dlq;
+  EXPECT_NE(dlq.find("of pipeline 'Sales Pipeline' (there are: New Lead, Contacted, Proposal "
+                     "Sent, Closed)"),
+            std::string::npos)
+      << dlq << "\nthe pipeline name matched without regard to case";
+  EXPECT_EQ(deals().count("Typo Deal"), 0u);
+
+  // A stage move in GHL: the CSV gets the stage's name.
+  auto moved = h_.emu().Admin("PUT", "/user/opportunities/" + big,
+                              R"({"pipelineStageId":")" + stages["Proposal Sent"] + "\"}");
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  EXPECT_TRUE(SyncHarness::Eventually([&] {
+    const auto csv = h_.Csv("deals.csv");
+    return csv.count("d-1") > 0 && csv.at("d-1").at("stage") == "Proposal Sent" &&
+           csv.at("d-1").at("pipeline") == "Sales Pipeline";
+  })) << CsvText(h_.Csv())
+      << d->Log();
 }
 
 // Appointments are polled (GHL has no appointment search by dateUpdated: the sync lists

@@ -380,6 +380,22 @@ TEST(MappingTest, ErrorsNameFileLineColumnAndKeyPath) {
       {"object: opportunities\nexternal: {connector: x}\nkey: id\nfields:\n"
        "  - {ghl: name, external: n}\nreferences:\n  - {ghl: contactId, external: c, sync: sync}\n",
        "sync.yaml:7:41: references[0].sync: a sync cannot reference its own records"},
+      {"object: opportunities\nexternal: {connector: x}\nkey: id\nfields:\n"
+       "  - {ghl: name, external: n}\nreferences:\n  - {ghl: pipelineStageId, external: s}\n",
+       "sync.yaml:7:5: references[0].sync: give `sync:` (the sync whose links resolve it) or "
+       "`by: name`"},
+      {"object: opportunities\nexternal: {connector: x}\nkey: id\nfields:\n"
+       "  - {ghl: name, external: n}\nreferences:\n"
+       "  - {ghl: pipelineStageId, external: s, sync: deals, by: name}\n",
+       "sync.yaml:7:58: references[0].by: give `sync:` or `by:`, not both"},
+      {"object: opportunities\nexternal: {connector: x}\nkey: id\nfields:\n"
+       "  - {ghl: name, external: n}\nreferences:\n  - {ghl: contactId, external: c, by: name}\n",
+       "sync.yaml:7:39: references[0].by: 'contactId' of opportunities cannot be looked up by "
+       "name (pipelineId and pipelineStageId of opportunities and calendarId of appointments "
+       "can)"},
+      {"object: opportunities\nexternal: {connector: x}\nkey: id\nfields:\n"
+       "  - {ghl: name, external: n}\nreferences:\n  - {ghl: pipelineId, external: p, by: id}\n",
+       "sync.yaml:7:40: references[0].by: 'id' is not one of: name"},
       {WithFields(f, "appointments: {past: 1d}\n"),
        "sync.yaml:4:15: appointments: `appointments` is for appointment syncs only; this sync "
        "has `object: contacts`"},

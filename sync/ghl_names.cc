@@ -1,0 +1,172 @@
+// GhlSide: GHL ids by name (`references: {by: name}`): pipelines, their stages, calendars.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <functional>
+
+#include "connectors/ghl/operations.h"
+#include "sync/ghl_side.h"
+
+namespace ghl::sync {
+namespace {
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool SameName(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+// What a by-name field is called in messages.
+std::string_view Noun(std::string_view field) {
+  if (field == "pipelineId") return "pipeline";
+  if (field == "pipelineStageId") return "pipeline stage";
+  return "calendar";
+}
+
+// One id-name pair a by-name field can take, with where it is (for stages: its pipeline).
+struct Candidate {
+  std::string id, name, pipeline_id, pipeline_name;
+};
+
+}  // namespace
+
+Result<bool> GhlSide::LoadNames(const std::string& location_id, bool reload) {
+  Names& names = names_[location_id];
+  const int64_t now = SteadyMs();
+  if (names.loaded_ms != 0 && (!reload || now - names.loaded_ms < 60'000)) return false;
+  Names loaded;
+  auto call = [&](Result<ghl_client::ApiRequest> request, const char* what,
+                  const std::function<Result<void>(const std::string&)>& parse) -> Result<void> {
+    if (!request.ok()) return request.error();
+    auto r = gateway_.Call(location_id, ghl_client::Lane::kReconcile, std::move(request.value()));
+    if (r.outcome != ghl_client::Outcome::kOk) {
+      return Error{fmt::format("listing the {} of {}: {}", what, location_id, Describe(r))};
+    }
+    return parse(r.body);
+  };
+  if (object_ == mapping::GhlObject::kOpportunities) {
+    auto got = call(ghl_client::opportunities::ListPipelines(location_id), "pipelines",
+                    [&](const std::string& body) -> Result<void> {
+                      auto pipelines = ghl_client::ParsePipelines(body);
+                      if (!pipelines.ok()) return Error{"pipelines: " + pipelines.error().message};
+                      loaded.pipelines = std::move(pipelines.value());
+                      return Ok();
+                    });
+    if (!got.ok()) return got.error();
+  } else {
+    auto got = call(ghl_client::calendars::ListCalendars(location_id), "calendars",
+                    [&](const std::string& body) -> Result<void> {
+                      auto list = ghl_client::ParseRecords(body, "calendars");
+                      if (!list.ok()) return Error{"calendars: " + list.error().message};
+                      for (size_t i = 0; i < list->size(); ++i) {
+                        const auto& c = (*list)[i];
+                        auto id = c.FindMember("id");
+                        auto name = c.FindMember("name");
+                        if (id == c.MemberEnd() || !id->value.IsString()) continue;
+                        Named named{id->value.GetString(), ""};
+                        if (name != c.MemberEnd() && name->value.IsString()) {
+                          named.name = name->value.GetString();
+                        }
+                        loaded.calendars.push_back(std::move(named));
+                      }
+                      return Ok();
+                    });
+    if (!got.ok()) return got.error();
+  }
+  loaded.loaded_ms = now;
+  names = std::move(loaded);
+  return true;
+}
+
+namespace {
+
+template <typename Names>
+std::vector<Candidate> CandidatesOf(const Names& names, std::string_view field,
+                                    const std::string& pipeline_id) {
+  std::vector<Candidate> out;
+  if (field == "calendarId") {
+    for (const auto& c : names.calendars) out.push_back({c.id, c.name, "", ""});
+    return out;
+  }
+  for (const auto& p : names.pipelines) {
+    if (field == "pipelineId") {
+      out.push_back({p.id, p.name, "", ""});
+      continue;
+    }
+    if (!pipeline_id.empty() && p.id != pipeline_id) continue;
+    for (const auto& st : p.stages) out.push_back({st.id, st.name, p.id, p.name});
+  }
+  return out;
+}
+
+std::string Listed(const std::vector<Candidate>& candidates) {
+  std::string out;
+  for (const auto& c : candidates) out += (out.empty() ? "" : ", ") + c.name;
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
+Result<GhlSide::NameLookup> GhlSide::IdOfName(const std::string& location_id,
+                                              const std::string& field, const std::string& name,
+                                              const std::string& pipeline_id) {
+  // Round 0 uses what is loaded; when the name is not there, round 1 reloads (unless that
+  // happened less than a minute ago) and looks again.
+  for (int round = 0;; ++round) {
+    auto loaded = LoadNames(location_id, /*reload=*/round > 0);
+    if (!loaded.ok()) return loaded.error();
+    const Names& names = names_[location_id];
+    const auto candidates = CandidatesOf(names, field, pipeline_id);
+    std::vector<const Candidate*> exact, loose;
+    for (const auto& c : candidates) {
+      if (c.id == name) return NameLookup{c.id, ""};  // already an id
+      if (c.name == name) exact.push_back(&c);
+      if (SameName(c.name, name)) loose.push_back(&c);
+    }
+    const auto& found = exact.empty() ? loose : exact;
+    if (found.size() == 1) return NameLookup{found.front()->id, ""};
+    if (found.size() > 1) {
+      std::string where;
+      for (const auto* c : found) where += (where.empty() ? "" : ", ") + c->pipeline_name;
+      return NameLookup{"", fmt::format("{} name '{}' is in more than one pipeline ({}); map "
+                                        "pipelineId too, so the stage is looked up in its own",
+                                        Noun(field), name, where)};
+    }
+    if (round == 0 && !loaded.value()) continue;
+    std::string scope;
+    if (field == "pipelineStageId" && !pipeline_id.empty()) {
+      scope = " of pipeline " + pipeline_id;
+      for (const auto& p : names.pipelines) {
+        if (p.id == pipeline_id) scope = " of pipeline '" + p.name + "'";
+      }
+    }
+    return NameLookup{"", fmt::format("there is no {} named '{}' in GHL location {}{} (there "
+                                      "are: {}); fix the value or create it in GHL",
+                                      Noun(field), name, location_id, scope, Listed(candidates))};
+  }
+}
+
+Result<GhlSide::NameLookup> GhlSide::NameOfId(const std::string& location_id,
+                                              const std::string& field, const std::string& id) {
+  for (int round = 0;; ++round) {
+    auto loaded = LoadNames(location_id, /*reload=*/round > 0);
+    if (!loaded.ok()) return loaded.error();
+    for (const auto& c : CandidatesOf(names_[location_id], field, "")) {
+      if (c.id == id) return NameLookup{c.name, ""};
+    }
+    if (round == 0 && !loaded.value()) continue;
+    return NameLookup{"", fmt::format("GHL location {} has no {} with id {} (deleted in GHL?)",
+                                      location_id, Noun(field), id)};
+  }
+}
+
+}  // namespace ghl::sync
