@@ -696,7 +696,8 @@ references:
 // Appointments are polled (GHL has no appointment search by dateUpdated: the sync lists
 // each calendar's events in the mapping's `appointments:` window). With webhooks off, an
 // appointment a user books in GHL for a linked contact reaches the CSV by polling alone,
-// naming the customer by the contacts sync's key, and an edit of its row reaches GHL.
+// naming the customer by the contacts sync's key and the calendar by its name, and an edit
+// of its row reaches GHL.
 TEST_F(SyncCsvTest, AppointmentsArePolledIntoTheCsvAndRowEditsReachGhl) {
   h_.WriteConfig();
   h_.dir().Write("mappings/visits.yaml", R"(object: appointments
@@ -706,12 +707,12 @@ poll_interval: 1s
 appointments: {past: 1d, future: 30d}
 fields:
   - {ghl: title, external: title}
-  - {ghl: calendarId, external: calendar_id}
   - {ghl: startTime, external: start}
 references:
   - {ghl: contactId, external: customer, sync: contacts}
+  - {ghl: calendarId, external: calendar, by: name}
 )");
-  h_.dir().Write("data/visits.csv", "id,title,calendar_id,start,customer\n");
+  h_.dir().Write("data/visits.csv", "id,title,calendar,start,customer\n");
   h_.WriteCsv(kHeader + "c-1,Ann,Lee,ann@example.com,\n");
   auto d = h_.StartDaemon();
   std::string ann;
@@ -761,7 +762,7 @@ references:
   const std::string key = visits.begin()->first;
   CsvRow row = visits.begin()->second;
   EXPECT_EQ(row.at("customer"), "c-1") << "the contact, by the contacts sync's key";
-  EXPECT_EQ(row.at("calendar_id"), calendar);
+  EXPECT_EQ(row.at("calendar"), "Consultations") << "the calendar, by its name";
   EXPECT_EQ(row.at("start"), start);
   auto deliveries =
       testing::Json(h_.emu().Admin("GET", "/webhooks/deliveries?type=AppointmentCreate").body);
@@ -770,8 +771,8 @@ references:
   // Edited in the CSV (a new file renamed over the old one, as an editor saves): the title
   // reaches GHL.
   const auto edited = h_.dir().Write("data/.visits.csv.tmp",
-                                     "id,title,calendar_id,start,customer\n" + key +
-                                         ",Checkup and cleaning," + row.at("calendar_id") + "," +
+                                     "id,title,calendar,start,customer\n" + key +
+                                         ",Checkup and cleaning," + row.at("calendar") + "," +
                                          row.at("start") + "," + row.at("customer") + "\n");
   std::filesystem::rename(edited, h_.dir() / "data/visits.csv");
   std::string title;

@@ -33,8 +33,9 @@ TEST(Examples, ProductionExampleAndItsMappingsCompile) {
   EXPECT_TRUE(errors.empty()) << config::Join(errors);
   std::vector<std::string> names;
   for (const auto& s : syncs) names.push_back(s.mapping->spec().name);
-  EXPECT_EQ(names, (std::vector<std::string>{"contacts-csv", "contacts-postgres", "contacts-rest",
-                                             "opportunities-sqlite"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"appointments-csv", "contacts-csv", "contacts-postgres",
+                                      "contacts-rest", "opportunities-sqlite"}));
   for (const auto& s : syncs) {
     EXPECT_EQ(s.connector->Describe().find("secret"), std::string::npos) << s.connector->Describe();
   }
