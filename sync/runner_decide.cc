@@ -156,9 +156,14 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
     } else {
       decision.target = "external";
       if (spec.deletes == DeletePolicy::kPropagate) {
-        out.jobs.push_back(
-            MakeJob(Target::kExternal, "delete",
-                    Payload({}, nullptr, *link.ext_key, "", nullptr, "deleted in GHL"), lane));
+        // Compare-and-set: the row is deleted only as this pass saw it; one edited after
+        // that (say while the file was locked and the delete waited) is kept.
+        if (item.ext && !item.ext->version.empty()) link.ext_version = item.ext->version;
+        out.link = link;
+        out.jobs.push_back(MakeJob(
+            Target::kExternal, "delete",
+            Payload({}, nullptr, *link.ext_key, link.ext_version, nullptr, "deleted in GHL"),
+            lane));
       } else {
         Fields cols{{spec.soft_delete_column, std::string("true")}};
         out.jobs.push_back(MakeJob(

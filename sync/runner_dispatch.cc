@@ -469,10 +469,17 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
         continue;
       }
       if (w.outcome == connectors::Outcome::kConflict) {
-        spdlog::info(
-            "sync {}: {} row {} changed after this write was decided; not written over: both "
-            "sides are read again and merged",
-            name(), connector_->Describe(), p.key);
+        if (job.op == "delete") {
+          spdlog::warn(
+              "sync {}: {} row {} changed after its delete (the GHL record was deleted) was "
+              "decided; the row is kept, with that change, and is no longer synced",
+              name(), connector_->Describe(), p.key);
+        } else {
+          spdlog::info(
+              "sync {}: {} row {} changed after this write was decided; not written over: both "
+              "sides are read again and merged",
+              name(), connector_->Describe(), p.key);
+        }
         if (counters_.overtaken) counters_.overtaken();
         if (auto r = ReadAgainLater(job, "", nullptr); !r.ok()) return r;
         continue;

@@ -401,6 +401,19 @@ TEST_F(SyncCsvTest, MassDeleteGuardRefusesAnEmptiedFileAndDeletesPropagateOtherw
   h_.WriteCsv(kHeader + "c-1,A,A,a@example.com,\nc-2,B,B,b@example.com,\nc-3,C,C,c@example.com,\n");
   ASSERT_TRUE(SyncHarness::Eventually([&] { return h_.Ghl().size() == 3; })) << d->Log();
   EXPECT_EQ(CountEmail(h_.Ghl(), "d@example.com"), 0);
+
+  // And the other way: a contact deleted in GHL (webhook, then the poll) takes its row
+  // with it. The delete is compare-and-set against the row as the pass read it, so this
+  // also shows that an unchanged row is not taken for one edited since.
+  std::string b;
+  ByEmail(h_.Ghl(), "b@example.com", &b);
+  ASSERT_FALSE(b.empty());
+  auto removed = h_.emu().Admin("DELETE", "/user/contacts/" + b);
+  ASSERT_EQ(removed.status, 200) << removed.body;
+  EXPECT_TRUE(SyncHarness::Eventually([&] { return h_.Csv().count("c-2") == 0; }))
+      << CsvText(h_.Csv()) << d->Log();
+  EXPECT_EQ(h_.Csv().size(), 2u);
+  EXPECT_EQ(d->Log().find("changed after its delete"), std::string::npos) << d->Log();
 }
 
 TEST_F(SyncCsvTest, BadRowsAreReportedAndDeadLetteredAndTheRestSyncs) {
