@@ -168,7 +168,12 @@ Result<void> SyncRunner::RecordAudit(const Job& job, const Link& link, const cha
     // A soft delete outside writes a column, not a canonical field: show that column.
     const Fields& after = p.canonical.empty() ? p.external : p.canonical;
     e.after_json = mapping::ToJson(after);
-    e.before_json = p.before ? mapping::ToJson(*p.before) : "{}";
+    // A delete carries no values: the record's last synced ones (the base) are what it
+    // deleted, kept here so that it can be recreated by hand.
+    const bool removed = std::string_view(action) == "delete";
+    e.before_json = p.before  ? mapping::ToJson(*p.before)
+                    : removed ? mapping::ToJson(link.base)
+                              : "{}";
   }
   return store_.AddAudit(e);
 }

@@ -414,6 +414,16 @@ TEST_F(SyncCsvTest, MassDeleteGuardRefusesAnEmptiedFileAndDeletesPropagateOtherw
       << CsvText(h_.Csv()) << d->Log();
   EXPECT_EQ(h_.Csv().size(), 2u);
   EXPECT_EQ(d->Log().find("changed after its delete"), std::string::npos) << d->Log();
+  // The audit trail keeps what was deleted, so it can be recreated by hand.
+  auto [code, audit] = h_.Cli({"audit", "--sync", "contacts", "--record", "c-2", "--json"});
+  EXPECT_EQ(code, 0) << audit;
+  auto rows = testing::Json(audit.substr(audit.rfind("\n[") + 1));  // after the log lines
+  ASSERT_TRUE(rows.IsArray() && rows.Size() > 0) << audit;
+  const auto& last = rows[0];
+  EXPECT_STREQ(last["action"].GetString(), "delete") << audit;
+  EXPECT_STREQ(last["direction"].GetString(), "to_external") << audit;
+  ASSERT_TRUE(last["before"].IsObject() && last["before"].HasMember("email")) << audit;
+  EXPECT_STREQ(last["before"]["email"].GetString(), "b@example.com") << audit;
 }
 
 TEST_F(SyncCsvTest, BadRowsAreReportedAndDeadLetteredAndTheRestSyncs) {
