@@ -65,14 +65,15 @@ Result<std::vector<InboxRow>> InboxStore::Pending(int limit, int64_t after_id, i
   return rows;
 }
 
-Result<int> InboxStore::Defer(int64_t id, std::string_view error, int64_t retry_at) {
+Result<int> InboxStore::Defer(int64_t id, std::string_view error, int64_t retry_at, bool count) {
   auto stmt = db_.Prepare(
-      "UPDATE webhook_inbox SET attempts = attempts + 1, note = ?1, retry_at = ?2 "
+      "UPDATE webhook_inbox SET attempts = attempts + ?4, note = ?1, retry_at = ?2 "
       "WHERE id = ?3 AND state = 'new' RETURNING attempts");
   if (!stmt) return stmt.error();
   if (auto b = stmt->BindText(1, error); !b) return b.error();
   if (auto b = stmt->BindInt64(2, retry_at); !b) return b.error();
   if (auto b = stmt->BindInt64(3, id); !b) return b.error();
+  if (auto b = stmt->BindInt64(4, count ? 1 : 0); !b) return b.error();
   Result<bool> updated = stmt->Step();
   if (!updated) return updated.error();
   if (!*updated) {

@@ -76,10 +76,10 @@ class InboxStore {
   Result<std::vector<InboxRow>> Pending(int limit, int64_t after_id = 0,
                                         int64_t now = std::numeric_limits<int64_t>::max());
 
-  // A pending row whose change could not be committed: counts the attempt, keeps `error`
-  // as its note and leaves it out of Pending() until `retry_at`. Returns the attempts so
-  // far. Fails when the row is not pending.
-  Result<int> Defer(int64_t id, std::string_view error, int64_t retry_at);
+  // A pending row whose change could not be committed: counts the attempt (unless not
+  // `count`), keeps `error` as its note and leaves it out of Pending() until `retry_at`.
+  // Returns the attempts so far. Fails when the row is not pending.
+  Result<int> Defer(int64_t id, std::string_view error, int64_t retry_at, bool count = true);
 
   // Finishes a pending row: done (its change is committed) or skipped (an event this
   // daemon does not sync: unknown type or location). `note` says why, for `status` and

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "state/sqlite.h"
 #include "tests/support/postgres.h"
 #include "tests/support/sync_harness.h"
 
@@ -252,6 +253,15 @@ TEST_P(SyncPostgresTest, BothSidesConvergeAndAServerRestartLosesAndDuplicatesNot
   auto [code, dlq] = h_.Cli({"dlq", "list"});
   EXPECT_EQ(code, 0) << dlq;
   EXPECT_NE(dlq.find("empty"), std::string::npos) << dlq;
+  // The webhooks waited out the outage without it counting against them (the first
+  // failure or two, before the passes failed too, may count; webhooks.max_attempts is 12).
+  {
+    auto db = state::sqlite::Db::Open(h_.state_path(), 5s);
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    auto most = (*db)->QueryInt64("SELECT max(attempts) FROM webhook_inbox");
+    ASSERT_TRUE(most.ok()) << most.error().message;
+    EXPECT_LE(most.value(), 2) << d->Log();
+  }
   // The outage is counted where an operator looks.
   const std::string metrics = testing::HttpRequest(h_.MetricsUrl(*d)).body;
   EXPECT_GT(

@@ -169,6 +169,8 @@ TEST_F(InboxTest, DeferredRowsWaitAloneAndFailedRowsWaitForAnOperator) {
   ASSERT_EQ(Ids(again), (std::vector<std::string>{"bad", "good", "later"}));
   EXPECT_EQ(again[0].attempts, 1);
   EXPECT_EQ(inbox.Defer(rows[0].id, "still not", 5000).value(), 2);
+  EXPECT_EQ(inbox.Defer(rows[0].id, "its sync is down", 5000, /*count=*/false).value(), 2)
+      << "an attempt during an outage is not counted";
 
   ASSERT_TRUE(inbox.MarkFailed(rows[0].id, "customFields is not an array", 6000).ok());
   ASSERT_TRUE(inbox.MarkDone(rows[1].id, "", 6000).ok());
