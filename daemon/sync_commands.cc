@@ -33,6 +33,9 @@ Result<std::unique_ptr<state::SqliteStateStore>> OpenState(const config::Config&
   state::OpenOptions options;
   options.path = config.state.path;
   options.busy_timeout = config.state.busy_timeout;
+  // The running daemon checked the file at its start; reading every page again on each
+  // command would make `status` on a large state file slow.
+  options.check_integrity = false;
   return state::OpenSqlite(options);
 }
 

@@ -148,7 +148,9 @@ Result<std::unique_ptr<SqliteStateStore>> OpenSqlite(const OpenOptions& options)
   Result<std::unique_ptr<sqlite::Db>> db = sqlite::Db::Open(options.path, options.busy_timeout);
   if (!db) return db.error();
   // Read-only checks first: a file we refuse must leave this function byte for byte as it was.
-  if (auto intact = CheckIntegrity(**db); !intact) return intact.error();
+  if (options.check_integrity) {
+    if (auto intact = CheckIntegrity(**db); !intact) return intact.error();
+  }
   if (auto known = CheckSchemaVersion(**db, options.migrations); !known) return known.error();
   if (auto configured = Configure(**db); !configured) return configured.error();
 

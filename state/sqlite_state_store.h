@@ -27,6 +27,10 @@ struct OpenOptions {
   std::vector<Migration> migrations = BuiltinMigrations();
   // Wall time for migrations (meta.created_at). Not owned; nullptr means the system clock.
   const Clock* clock = nullptr;
+  // PRAGMA quick_check before anything else: it reads every page, so on a large file it
+  // takes a while. The daemon checks at its start; the operator commands that open the
+  // file beside it (`dlq`, `status`, `audit`, `plan`) turn it off.
+  bool check_integrity = true;
 };
 
 class SqliteStateStore final : public StateStore {
