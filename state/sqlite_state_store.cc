@@ -148,7 +148,14 @@ Result<std::unique_ptr<SqliteStateStore>> OpenSqlite(const OpenOptions& options)
   Result<std::unique_ptr<sqlite::Db>> db = sqlite::Db::Open(options.path, options.busy_timeout);
   if (!db) return db.error();
   // Read-only checks first: a file we refuse must leave this function byte for byte as it was.
-  if (options.check_integrity) {
+  bool check = options.check_integrity;
+  if (!check) {
+    // Unchecked, unless a migration is about to rewrite the file.
+    auto current = CheckSchemaVersion(**db, options.migrations);
+    if (!current) return current.error();
+    check = !options.migrations.empty() && *current < options.migrations.back().version;
+  }
+  if (check) {
     if (auto intact = CheckIntegrity(**db); !intact) return intact.error();
   }
   if (auto known = CheckSchemaVersion(**db, options.migrations); !known) return known.error();

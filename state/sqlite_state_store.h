@@ -29,7 +29,8 @@ struct OpenOptions {
   const Clock* clock = nullptr;
   // PRAGMA quick_check before anything else: it reads every page, so on a large file it
   // takes a while. The daemon checks at its start; the operator commands that open the
-  // file beside it (`dlq`, `status`, `audit`, `plan`) turn it off.
+  // file beside it (`dlq`, `status`, `audit`, `plan`) turn it off. It runs anyway when a
+  // migration is about to rewrite the file.
   bool check_integrity = true;
 };
 

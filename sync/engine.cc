@@ -390,67 +390,51 @@ void Engine::ProcessInbox() {
   // being undone when the earlier one finally goes through. After `inbox_max_attempts` the
   // row is failed: kept for `ghl-syncd dlq`, and the poll brings the record's state anyway.
   //
-  // An attempt counts only against a row that failed on its own. It does not count while
-  // the sync's passes fail too (its side unreachable, a custom field the mapping names
-  // deleted in GHL: a cause an operator fixes, after which the rows go through; an hour's
-  // outage must not fill the dead-letter queue); such a row waits 30 s. Three rows failing
-  // in a row (`streak`) look like an outage as well: nothing is counted and the whole inbox
-  // waits.
-  struct Failure {
-    const state::InboxRow* row;
-    std::string which;  // the webhook, for the log
-    std::string error;  // kept as the row's note
-    bool counts;        // its sync's passes go through: the failure is the row's own
-  };
-  std::vector<Failure> streak;
-  auto count_attempts = [&]() -> bool {
-    for (const Failure& f : streak) {
-      const int64_t now = UnixMs(clock_);
-      const int attempt = f.row->attempts + (f.counts ? 1 : 0);
-      if (f.counts && attempt >= options_.inbox_max_attempts) {
-        if (auto r = w_->inbox->MarkFailed(f.row->id, f.error, now); !r.ok()) {
-          ok = InboxFailed(f.which + ": " + f.error +
-                           "; recording it as failed: " + r.error().message);
-          return false;
-        }
-        count("dead");
-        spdlog::error(
-            "{}: {}; gave up after {} attempts: the webhook is in the dead-letter queue as w{} "
-            "(`ghl-syncd dlq show w{}`; `dlq replay w{}` tries it again once the cause is "
-            "fixed). The record's later changes still sync.",
-            f.which, f.error, attempt, f.row->id, f.row->id, f.row->id);
-        continue;
+  // An attempt counts only when its sync's last pass went through: while the passes fail
+  // too (its side unreachable, a custom field the mapping names deleted in GHL: a cause an
+  // operator fixes, after which the rows go through) the row waits 30 s, uncounted, so an
+  // hour's outage does not fill the dead-letter queue. Three rows failing in a row end the
+  // round and the whole inbox waits a little (0.4 s doubling to 30 s): in an outage each
+  // row could take a connect timeout.
+  int failed_in_a_row = 0;
+  // Returns true when the round stops.
+  auto row_failed = [&](const state::InboxRow& row, const std::string& which,
+                        const std::string& error, bool counts) -> bool {
+    count("retry");
+    const int64_t now = UnixMs(clock_);
+    const int attempt = row.attempts + (counts ? 1 : 0);
+    if (counts && attempt >= options_.inbox_max_attempts) {
+      if (auto r = w_->inbox->MarkFailed(row.id, error, now); !r.ok()) {
+        ok = InboxFailed(which + ": " + error + "; recording it as failed: " + r.error().message);
+        return true;
       }
+      count("dead");
+      spdlog::error(
+          "{}: {}; gave up after {} attempts: the webhook is in the dead-letter queue as w{} "
+          "(`ghl-syncd dlq show w{}`; `dlq replay w{}` tries it again once the cause is "
+          "fixed). The record's later changes still sync.",
+          which, error, attempt, row.id, row.id, row.id);
+    } else {
       const int64_t wait =
-          f.counts ? std::min<int64_t>(options_.runner.backoff_max_ms,
-                                       options_.runner.backoff_base_ms << std::min(attempt - 1, 20))
-                   : std::min<int64_t>(options_.runner.backoff_max_ms, 30'000);
-      if (auto r = w_->inbox->Defer(f.row->id, f.error, now + wait, f.counts); !r.ok()) {
-        ok = InboxFailed(f.which + ": " + f.error + "; deferring it: " + r.error().message);
-        return false;
+          counts ? std::min<int64_t>(options_.runner.backoff_max_ms,
+                                     options_.runner.backoff_base_ms << std::min(attempt - 1, 20))
+                 : std::min<int64_t>(options_.runner.backoff_max_ms, 30'000);
+      if (auto r = w_->inbox->Defer(row.id, error, now + wait, counts); !r.ok()) {
+        ok = InboxFailed(which + ": " + error + "; deferring it: " + r.error().message);
+        return true;
       }
-      if (!f.counts) {
+      if (!counts) {
         spdlog::debug("{}: {}; its sync's passes fail too: tried again in {:.0f}s, not counted",
-                      f.which, f.error, static_cast<double>(wait) / 1000);
+                      which, error, static_cast<double>(wait) / 1000);
       } else if (attempt == 1 || attempt % 5 == 0) {
         spdlog::warn(
             "{}: {}; tried again in {:.1f}s (attempt {} of {}); the webhooks behind it go on",
-            f.which, f.error, static_cast<double>(wait) / 1000, attempt,
-            options_.inbox_max_attempts);
+            which, error, static_cast<double>(wait) / 1000, attempt, options_.inbox_max_attempts);
       }
     }
-    streak.clear();
-    return true;
-  };
-  // Returns true when the round stops (an outage).
-  auto row_failed = [&](const state::InboxRow& row, std::string which, std::string error,
-                        bool counts) -> bool {
-    count("retry");
-    streak.push_back({&row, std::move(which), std::move(error), counts});
-    if (streak.size() < 3) return false;
+    if (++failed_in_a_row < 3) return false;
     ok = InboxFailed(fmt::format("webhook inbox: {} webhooks in a row failed (the last: {}: {})",
-                                 streak.size(), streak.back().which, streak.back().error));
-    streak.clear();
+                                 failed_in_a_row, which, error));
     return true;
   };
   // Whether the last pass of this runner went through.
@@ -461,8 +445,6 @@ void Engine::ProcessInbox() {
     }
     return true;
   };
-  // A row went through: the failures before it were the rows' own.
-  auto went_through = [&]() -> bool { return streak.empty() || count_attempts(); };
   bool installs_changed = false;
   for (const auto& row : pending.value()) {
     const int64_t now = UnixMs(clock_);
@@ -482,7 +464,7 @@ void Engine::ProcessInbox() {
         }
         continue;
       }
-      if (!went_through()) break;
+      failed_in_a_row = 0;
       if (!recorded->empty()) {
         skip(*recorded);
         continue;
@@ -520,31 +502,36 @@ void Engine::ProcessInbox() {
       skip("the event's record has no id");
       continue;
     }
-    bool failed = false;
-    bool stop = false;
+    // Every sync that serves it gets the event, even when one of them fails (it is tried
+    // again later; the others take it again as an echo of what they already have). The
+    // row is done with the last sync's commit, when none failed.
+    std::string failure;
+    bool counts = true;
     for (size_t i = 0; i < serving.size(); ++i) {
       const bool last = i + 1 == serving.size();
       auto mark = [&]() -> Result<void> {
-        if (!last) return Ok();
+        if (!last || !failure.empty()) return Ok();
         return w_->inbox->MarkDone(row.id, event->type, now);
       };
       auto r = serving[i]->OnGhlRecord(event->location_id, record,
                                        event->kind == ghl_client::WebhookKind::kDelete,
                                        event->timestamp, mark);
       if (!r.ok()) {
-        stop = row_failed(
-            row, fmt::format("webhook {} ({} {})", row.webhook_id, event->type, event->id),
-            fmt::format("sync {}: {}", serving[i]->name(), r.error().message), passing(serving[i]));
-        failed = true;
-        break;
+        failure += fmt::format("{}sync {}: {}", failure.empty() ? "" : "; ", serving[i]->name(),
+                               r.error().message);
+        counts = counts && passing(serving[i]);
       }
     }
-    if (stop) break;
-    if (failed) continue;
+    if (!failure.empty()) {
+      if (row_failed(row, fmt::format("webhook {} ({} {})", row.webhook_id, event->type, event->id),
+                     failure, counts)) {
+        break;
+      }
+      continue;
+    }
+    failed_in_a_row = 0;
     count("done");
-    if (!went_through()) break;
   }
-  if (!streak.empty()) count_attempts();  // the batch ended: they failed on their own
   settle_skipped();
   if (ok && w_->inbox_failures > 0) {
     spdlog::info("webhook inbox: processing again after {} failed attempt(s)", w_->inbox_failures);

@@ -42,7 +42,16 @@ struct Candidate {
 Result<bool> GhlSide::LoadNames(const std::string& location_id, bool reload) {
   Names& names = names_[location_id];
   const int64_t now = SteadyMs();
-  if (names.loaded_ms != 0 && (!reload || now - names.loaded_ms < 60'000)) return false;
+  // Loaded: kept for 5 minutes (a name renamed in GHL is picked up by then), or for one
+  // minute when a lookup missed. A load that failed is not tried again for 30 s: every
+  // record of a pass would make its own call.
+  // A failed reload keeps the names loaded before.
+  if (!names.failure.empty() && now - names.failed_ms < 30'000) {
+    if (names.loaded_ms != 0) return false;
+    return Error{names.failure};
+  }
+  const int64_t age = now - names.loaded_ms;
+  if (names.loaded_ms != 0 && age < 300'000 && (!reload || age < 60'000)) return false;
   Names loaded;
   auto call = [&](Result<ghl_client::ApiRequest> request, const char* what,
                   const std::function<Result<void>(const std::string&)>& parse) -> Result<void> {
@@ -61,7 +70,12 @@ Result<bool> GhlSide::LoadNames(const std::string& location_id, bool reload) {
                       loaded.pipelines = std::move(pipelines.value());
                       return Ok();
                     });
-    if (!got.ok()) return got.error();
+    if (!got.ok()) {
+      names.failure = got.error().message;
+      names.failed_ms = now;
+      if (names.loaded_ms != 0) return false;
+      return got.error();
+    }
   } else {
     auto got = call(ghl_client::calendars::ListCalendars(location_id), "calendars",
                     [&](const std::string& body) -> Result<void> {
@@ -80,7 +94,12 @@ Result<bool> GhlSide::LoadNames(const std::string& location_id, bool reload) {
                       }
                       return Ok();
                     });
-    if (!got.ok()) return got.error();
+    if (!got.ok()) {
+      names.failure = got.error().message;
+      names.failed_ms = now;
+      if (names.loaded_ms != 0) return false;
+      return got.error();
+    }
   }
   loaded.loaded_ms = now;
   names = std::move(loaded);
@@ -136,10 +155,18 @@ Result<GhlSide::NameLookup> GhlSide::IdOfName(const std::string& location_id,
     if (found.size() == 1) return NameLookup{found.front()->id, ""};
     if (found.size() > 1) {
       std::string where;
-      for (const auto* c : found) where += (where.empty() ? "" : ", ") + c->pipeline_name;
-      return NameLookup{"", fmt::format("{} name '{}' is in more than one pipeline ({}); map "
-                                        "pipelineId too, so the stage is looked up in its own",
-                                        Noun(field), name, where)};
+      for (const auto* c : found) {
+        where +=
+            (where.empty() ? "" : ", ") + (c->pipeline_name.empty() ? c->id : c->pipeline_name);
+      }
+      if (field == "pipelineStageId") {
+        return NameLookup{"", fmt::format("{} name '{}' is in more than one pipeline ({}); map "
+                                          "pipelineId too, so the stage is looked up in its own",
+                                          Noun(field), name, where)};
+      }
+      return NameLookup{"", fmt::format("{} {}s are named '{}' in GHL location {} (ids {}); "
+                                        "rename one in GHL or give the id",
+                                        found.size(), Noun(field), name, location_id, where)};
     }
     if (round == 0 && !loaded.value()) continue;
     std::string scope;
@@ -161,7 +188,12 @@ Result<GhlSide::NameLookup> GhlSide::NameOfId(const std::string& location_id,
     auto loaded = LoadNames(location_id, /*reload=*/round > 0);
     if (!loaded.ok()) return loaded.error();
     for (const auto& c : CandidatesOf(names_[location_id], field, "")) {
-      if (c.id == id) return NameLookup{c.name, ""};
+      if (c.id != id) continue;
+      if (c.name.empty()) {
+        return NameLookup{"", fmt::format("the {} {} of GHL location {} has no name", Noun(field),
+                                          id, location_id)};
+      }
+      return NameLookup{c.name, ""};
     }
     if (round == 0 && !loaded.value()) continue;
     return NameLookup{"", fmt::format("GHL location {} has no {} with id {} (deleted in GHL?)",

@@ -73,9 +73,11 @@ class GhlSide {
 
   // `references: {by: name}`: GHL ids that users know by name. `field` is pipelineId,
   // pipelineStageId (a stage of `pipeline_id`, or of any pipeline when it is "") or
-  // calendarId (mapping::KnownByName). IdOfName keeps a value that already is such an id. A name or
-  // id that is not found reloads the location's pipelines and calendars (at most once a minute)
-  // before it is reported in `problem`, which names what there is.
+  // calendarId (mapping::KnownByName). IdOfName keeps a value that already is such an id.
+  // The location's pipelines or calendars are loaded on first use and kept 5 minutes; a
+  // name or id not found loads them again (at most once a minute) before it is reported in
+  // `problem`, which names what there is. A failed load is not repeated for 30 s (the
+  // names loaded before stay in use meanwhile).
   struct NameLookup {
     std::string value;
     std::string problem;  // not found: why, for the dead-letter queue
@@ -114,6 +116,8 @@ class GhlSide {
     std::vector<ghl_client::Pipeline> pipelines;
     std::vector<Named> calendars;
     int64_t loaded_ms = 0;  // 0: never
+    std::string failure;    // the last load's error, kept for 30 s
+    int64_t failed_ms = 0;
   };
   // The location's names, loaded when missing or when `reload` and the last load is more
   // than a minute old. Returns whether it loaded.

@@ -383,7 +383,10 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
       broken.push_back(&job);
       continue;
     }
-    if (!p.expect.empty()) {
+    // A later decision for the row overtook this one. Not for a delete: its link is a
+    // tombstone that gets no later decision (and whose version a GHL-side job may have
+    // cleared); the connector compares the row's version itself.
+    if (!p.expect.empty() && job.op != "delete") {
       auto link = store_.LinkById(job.link_id);
       if (!link.ok()) return link.error();
       if (link->has_value() && Outdated(p, (**link).ext_version)) {
@@ -473,7 +476,12 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
         }
         continue;
       }
-      if (w.outcome == connectors::Outcome::kConflict) {
+      // A delete whose row is gone already (deleted outside, or by an earlier attempt whose
+      // answer was lost) is done: the connectors report a missing row as a conflict with
+      // no version.
+      const bool gone =
+          job.op == "delete" && w.outcome == connectors::Outcome::kConflict && w.version.empty();
+      if (w.outcome == connectors::Outcome::kConflict && !gone) {
         if (job.op == "delete") {
           spdlog::warn(
               "sync {}: {} row {} changed after its delete (the GHL record was deleted) was "
@@ -489,25 +497,27 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
         if (auto r = ReadAgainLater(job, "", nullptr); !r.ok()) return r;
         continue;
       }
-      auto r = Settle(job, w.outcome, w.message, "", "", [&](Link& l) -> Result<void> {
-        if (job.op == "delete") {
-          l.deleted = true;
-          return Ok();
-        }
-        const std::string key = w.key.empty() ? p.key : w.key;
-        if (!l.ext_key && !key.empty()) {
-          auto other = LinkedElsewhere(Target::kExternal, key, l.id);
-          if (!other.ok()) return other.error();
-          if (other->has_value()) {
-            return Error{fmt::format("external key {} is already linked to GHL record {}", key,
-                                     (**other).ghl_id.value_or("(none)"))};
-          }
-          l.ext_key = key;
-        }
-        for (const auto& [field, value] : p.canonical) l.base[field] = value;
-        l.ext_version = w.version;
-        return Ok();
-      });
+      auto r = Settle(
+          job, gone ? connectors::Outcome::kOk : w.outcome, gone ? "" : w.message, "", "",
+          [&](Link& l) -> Result<void> {
+            if (job.op == "delete") {
+              l.deleted = true;
+              return Ok();
+            }
+            const std::string key = w.key.empty() ? p.key : w.key;
+            if (!l.ext_key && !key.empty()) {
+              auto other = LinkedElsewhere(Target::kExternal, key, l.id);
+              if (!other.ok()) return other.error();
+              if (other->has_value()) {
+                return Error{fmt::format("external key {} is already linked to GHL record {}", key,
+                                         (**other).ghl_id.value_or("(none)"))};
+              }
+              l.ext_key = key;
+            }
+            for (const auto& [field, value] : p.canonical) l.base[field] = value;
+            l.ext_version = w.version;
+            return Ok();
+          });
       if (!r.ok()) return r;
     }
     return Ok();

@@ -337,6 +337,14 @@ TEST_F(StateStoreTest, CorruptFileIsRefusedAndLeftUnchanged) {
   auto opened = OpenSqlite(unchecked);
   ASSERT_TRUE(opened) << opened.error().message;
   EXPECT_EQ((*opened)->SchemaVersion().value(), static_cast<int>(BuiltinMigrations().size()));
+  ASSERT_TRUE((*opened)->Close());
+  // A migration still to apply would rewrite the file: then it is checked anyway.
+  unchecked.migrations.push_back(
+      {static_cast<int>(BuiltinMigrations().size()) + 1, "one more", "CREATE TABLE more (x)"});
+  auto migrating = OpenSqlite(unchecked);
+  ASSERT_FALSE(migrating);
+  EXPECT_NE(migrating.error().message.find("is corrupt (quick_check: "), std::string::npos)
+      << migrating.error().message;
 }
 
 TEST_F(StateStoreTest, FileThatIsNotADatabaseIsRefusedAndLeftUnchanged) {
