@@ -62,44 +62,39 @@ Result<bool> GhlSide::LoadNames(const std::string& location_id, bool reload) {
     }
     return parse(r.body);
   };
+  Result<void> got = Ok();
   if (object_ == mapping::GhlObject::kOpportunities) {
-    auto got = call(ghl_client::opportunities::ListPipelines(location_id), "pipelines",
-                    [&](const std::string& body) -> Result<void> {
-                      auto pipelines = ghl_client::ParsePipelines(body);
-                      if (!pipelines.ok()) return Error{"pipelines: " + pipelines.error().message};
-                      loaded.pipelines = std::move(pipelines.value());
-                      return Ok();
-                    });
-    if (!got.ok()) {
-      names.failure = got.error().message;
-      names.failed_ms = now;
-      if (names.loaded_ms != 0) return false;
-      return got.error();
-    }
+    got = call(ghl_client::opportunities::ListPipelines(location_id), "pipelines",
+               [&](const std::string& body) -> Result<void> {
+                 auto pipelines = ghl_client::ParsePipelines(body);
+                 if (!pipelines.ok()) return Error{"pipelines: " + pipelines.error().message};
+                 loaded.pipelines = std::move(pipelines.value());
+                 return Ok();
+               });
   } else {
-    auto got = call(ghl_client::calendars::ListCalendars(location_id), "calendars",
-                    [&](const std::string& body) -> Result<void> {
-                      auto list = ghl_client::ParseRecords(body, "calendars");
-                      if (!list.ok()) return Error{"calendars: " + list.error().message};
-                      for (size_t i = 0; i < list->size(); ++i) {
-                        const auto& c = (*list)[i];
-                        auto id = c.FindMember("id");
-                        auto name = c.FindMember("name");
-                        if (id == c.MemberEnd() || !id->value.IsString()) continue;
-                        Named named{id->value.GetString(), ""};
-                        if (name != c.MemberEnd() && name->value.IsString()) {
-                          named.name = name->value.GetString();
-                        }
-                        loaded.calendars.push_back(std::move(named));
-                      }
-                      return Ok();
-                    });
-    if (!got.ok()) {
-      names.failure = got.error().message;
-      names.failed_ms = now;
-      if (names.loaded_ms != 0) return false;
-      return got.error();
-    }
+    got = call(ghl_client::calendars::ListCalendars(location_id), "calendars",
+               [&](const std::string& body) -> Result<void> {
+                 auto list = ghl_client::ParseRecords(body, "calendars");
+                 if (!list.ok()) return Error{"calendars: " + list.error().message};
+                 for (size_t i = 0; i < list->size(); ++i) {
+                   const auto& c = (*list)[i];
+                   auto id = c.FindMember("id");
+                   auto name = c.FindMember("name");
+                   if (id == c.MemberEnd() || !id->value.IsString()) continue;
+                   Named named{id->value.GetString(), ""};
+                   if (name != c.MemberEnd() && name->value.IsString()) {
+                     named.name = name->value.GetString();
+                   }
+                   loaded.calendars.push_back(std::move(named));
+                 }
+                 return Ok();
+               });
+  }
+  if (!got.ok()) {
+    names.failure = got.error().message;
+    names.failed_ms = now;
+    if (names.loaded_ms != 0) return false;
+    return got.error();
   }
   loaded.loaded_ms = now;
   names = std::move(loaded);
