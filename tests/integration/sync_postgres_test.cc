@@ -8,6 +8,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -219,9 +220,12 @@ TEST_P(SyncPostgresTest, BothSidesConvergeAndAServerRestartLosesAndDuplicatesNot
       << d->Log();
   ASSERT_TRUE(pg_.Stop());
   PQfinish(holder);
-  EXPECT_TRUE(d->WaitForLog("external write for link", 10s))
-      << "the write cut off by the shutdown was not retried:\n"
-      << d->Log();
+  // Usually the shutdown cuts the waiting write and it is retried. The fast shutdown can
+  // also end the holder's session first, and the write then commits just before its own
+  // session goes (CI saw it once); either way the convergence below checks Fay's row.
+  if (!d->WaitForLog("external write for link", 10s)) {
+    std::cerr << "note: the write waiting on the lock was not cut off by the shutdown\n";
+  }
 
   // GHL changes during the outage: reading their rows fails, they are tried again.
   h_.UpdateContact(cy, R"("firstName":"Cyrus")");
@@ -232,7 +236,9 @@ TEST_P(SyncPostgresTest, BothSidesConvergeAndAServerRestartLosesAndDuplicatesNot
   model["ada@example.com"].tags = "during;vip";
   model["hal@example.com"] = {"Hal", "Jordan", ""};
   EXPECT_TRUE(d->WaitForLog("pass failed", 10s)) << d->Log();
-  EXPECT_TRUE(d->WaitForLog("; tried again in ", 10s)) << d->Log();
+  // Counted ("...; tried again in 1.0s (attempt 1 of 12)") or, once the passes fail too,
+  // not ("...: tried again in 30s, not counted").
+  EXPECT_TRUE(d->WaitForLog("tried again in ", 10s)) << d->Log();
   ASSERT_FALSE(d->Wait(0ms).has_value()) << d->Log();
 
   ASSERT_TRUE(pg_.Start()) << pg_.Log();
