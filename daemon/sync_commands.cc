@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "config/config.h"
+#include "connectors/ghl/webhook_event.h"
 #include "daemon/ghl_setup.h"
 #include "state/inbox.h"
 #include "state/rate_budget.h"
@@ -84,13 +85,10 @@ void WriteJson(rapidjson::Writer<rapidjson::StringBuffer>& w, const sync::DeadLe
 }
 
 // A webhook the engine gave up on (state/inbox.h FailedInboxRow): its event type, read
-// from the body for the listing.
+// from the body as the engine reads it (flat or `data`-wrapped), for the listing.
 std::string EventType(const std::string& body) {
-  rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) return "?";
-  auto it = doc.FindMember("type");
-  return it != doc.MemberEnd() && it->value.IsString() ? it->value.GetString() : "?";
+  auto event = ghl_client::ParseWebhookEvent(body);
+  return event.ok() && !event->type.empty() ? event->type : "?";
 }
 
 void WriteJson(rapidjson::Writer<rapidjson::StringBuffer>& w, const state::FailedInboxRow& f,
@@ -152,13 +150,13 @@ int Dlq(const SyncCommands& c, const config::Config& config) {
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
   // Failed webhooks belong to no one sync: listed (and replayed with --all) without --sync.
-  const bool with_webhooks = c.sync.empty();
+  auto failed_webhooks = [&](int limit) -> Result<std::vector<state::FailedInboxRow>> {
+    if (!c.sync.empty()) return std::vector<state::FailedInboxRow>{};
+    return inbox.Failed(limit);
+  };
   if (c.dlq_list->parsed()) {
     auto entries = s.DeadLetters(c.sync, c.limit);
-    auto webhooks =
-        with_webhooks
-            ? inbox.Failed(c.limit)
-            : Result<std::vector<state::FailedInboxRow>>(std::vector<state::FailedInboxRow>{});
+    auto webhooks = failed_webhooks(c.limit);
     if (!entries.ok() || !webhooks.ok()) {
       std::cerr << (entries.ok() ? webhooks.error() : entries.error()).message << "\n";
       return 1;
@@ -249,10 +247,7 @@ int Dlq(const SyncCommands& c, const config::Config& config) {
   std::vector<EntryId> ids;
   if (c.all) {
     auto entries = s.DeadLetters(c.sync, 1'000'000);
-    auto webhooks =
-        with_webhooks
-            ? inbox.Failed(1'000'000)
-            : Result<std::vector<state::FailedInboxRow>>(std::vector<state::FailedInboxRow>{});
+    auto webhooks = failed_webhooks(1'000'000);
     if (!entries.ok() || !webhooks.ok()) {
       std::cerr << (entries.ok() ? webhooks.error() : entries.error()).message << "\n";
       return 1;
