@@ -429,14 +429,8 @@ class OAuthKillTest : public OAuthTest {
         std::chrono::microseconds(std::uniform_int_distribution<int>(0, 30'000)(rng)));
     loop.Signal(SIGKILL);
     EXPECT_EQ(loop.Wait(5s), 128 + SIGKILL) << loop.Log();
-    const std::string log = loop.Log();
-    EXPECT_EQ(log.find(app_.secret), std::string::npos);
-    int n = 0;
-    for (size_t at = log.find("refreshed"); at != std::string::npos;
-         at = log.find("refreshed", at + 1)) {
-      ++n;
-    }
-    return n;
+    EXPECT_EQ(loop.Log().find(app_.secret), std::string::npos);
+    return static_cast<int>(loop.CountInLog("refreshed"));
   }
 };
 

@@ -535,15 +535,7 @@ TEST(SyncInboxTest, AWebhookThatKeepsFailingDoesNotHoldUpTheOthersAndEndsInTheDl
   })) << d->Log();
 
   // Given up on after 3 attempts each: in the dead-letter queue, counted, and shown.
-  auto gave_up = [&] {
-    const std::string log = d->Log();
-    size_t n = 0;
-    for (size_t at = log.find("gave up after 3"); at != std::string::npos;
-         at = log.find("gave up after 3", at + 1)) {
-      ++n;
-    }
-    return n;
-  };
+  auto gave_up = [&] { return d->CountInLog("gave up after 3"); };
   ASSERT_TRUE(SyncHarness::Eventually([&] { return gave_up() == 3; }, 30s)) << d->Log();
   EXPECT_EQ(inbox_state("poison-hook-1"), "failed");
   EXPECT_EQ(inbox_state("poison-hook-3"), "failed");

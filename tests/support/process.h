@@ -97,6 +97,16 @@ class Process {
     return buf.str();
   }
 
+  // How often `needle` occurs in the log (overlapping occurrences counted).
+  size_t CountInLog(const std::string& needle) const {
+    const std::string log = Log();
+    size_t n = 0;
+    for (size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+
   // Waits until the log contains `needle`; false on timeout or if the process exited.
   bool WaitForLog(const std::string& needle, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
