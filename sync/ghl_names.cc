@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <functional>
 
 #include "connectors/ghl/operations.h"
 #include "sync/ghl_side.h"
@@ -53,42 +52,21 @@ Result<bool> GhlSide::LoadNames(const std::string& location_id, bool reload) {
   const int64_t age = now - names.loaded_ms;
   if (names.loaded_ms != 0 && age < 300'000 && (!reload || age < 60'000)) return false;
   Names loaded;
-  auto call = [&](Result<ghl_client::ApiRequest> request, const char* what,
-                  const std::function<Result<void>(const std::string&)>& parse) -> Result<void> {
-    if (!request.ok()) return request.error();
-    auto r = gateway_.Call(location_id, ghl_client::Lane::kReconcile, std::move(request.value()));
-    if (r.outcome != ghl_client::Outcome::kOk) {
-      return Error{fmt::format("listing the {} of {}: {}", what, location_id, Describe(r))};
-    }
-    return parse(r.body);
-  };
   Result<void> got = Ok();
   if (object_ == mapping::GhlObject::kOpportunities) {
-    got = call(ghl_client::opportunities::ListPipelines(location_id), "pipelines",
-               [&](const std::string& body) -> Result<void> {
-                 auto pipelines = ghl_client::ParsePipelines(body);
-                 if (!pipelines.ok()) return Error{"pipelines: " + pipelines.error().message};
-                 loaded.pipelines = std::move(pipelines.value());
-                 return Ok();
-               });
+    auto pipelines = ListPipelines(location_id);
+    if (pipelines.ok()) {
+      loaded.pipelines = std::move(pipelines.value());
+    } else {
+      got = pipelines.error();
+    }
   } else {
-    got = call(ghl_client::calendars::ListCalendars(location_id), "calendars",
-               [&](const std::string& body) -> Result<void> {
-                 auto list = ghl_client::ParseRecords(body, "calendars");
-                 if (!list.ok()) return Error{"calendars: " + list.error().message};
-                 for (size_t i = 0; i < list->size(); ++i) {
-                   const auto& c = (*list)[i];
-                   auto id = c.FindMember("id");
-                   auto name = c.FindMember("name");
-                   if (id == c.MemberEnd() || !id->value.IsString()) continue;
-                   Named named{id->value.GetString(), ""};
-                   if (name != c.MemberEnd() && name->value.IsString()) {
-                     named.name = name->value.GetString();
-                   }
-                   loaded.calendars.push_back(std::move(named));
-                 }
-                 return Ok();
-               });
+    auto calendars = ListCalendars(location_id, ghl_client::Lane::kReconcile);
+    if (calendars.ok()) {
+      loaded.calendars = std::move(calendars.value());
+    } else {
+      got = calendars.error();
+    }
   }
   if (!got.ok()) {
     names.failure = got.error().message;
@@ -99,6 +77,51 @@ Result<bool> GhlSide::LoadNames(const std::string& location_id, bool reload) {
   loaded.loaded_ms = now;
   names = std::move(loaded);
   return true;
+}
+
+Result<std::vector<ghl_client::Pipeline>> GhlSide::ListPipelines(const std::string& location_id) {
+  auto request = ghl_client::opportunities::ListPipelines(location_id);
+  if (!request.ok()) return request.error();
+  auto r = gateway_.Call(location_id, ghl_client::Lane::kReconcile, std::move(request.value()));
+  if (r.outcome != ghl_client::Outcome::kOk) {
+    return Error{fmt::format("listing the pipelines of {}: {}", location_id, Describe(r))};
+  }
+  auto pipelines = ghl_client::ParsePipelines(r.body);
+  if (!pipelines.ok()) return Error{"pipelines: " + pipelines.error().message};
+  return pipelines;
+}
+
+Result<std::vector<GhlSide::Named>> GhlSide::ListCalendars(const std::string& location_id,
+                                                           ghl_client::Lane lane) {
+  auto request = ghl_client::calendars::ListCalendars(location_id);
+  if (!request.ok()) return request.error();
+  auto r = gateway_.Call(location_id, lane, std::move(request.value()));
+  if (r.outcome != ghl_client::Outcome::kOk) {
+    return Error{fmt::format("listing calendars: {}", Describe(r))};
+  }
+  auto list = ghl_client::ParseRecords(r.body, "calendars");
+  if (!list.ok()) return Error{"listing calendars: " + list.error().message};
+  std::vector<Named> out;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const auto& c = (*list)[i];
+    auto id = c.FindMember("id");
+    if (id == c.MemberEnd() || !id->value.IsString()) {
+      return Error{fmt::format("listing calendars: calendars[{}] has no id", i)};
+    }
+    Named named{id->value.GetString(), ""};
+    if (auto name = c.FindMember("name"); name != c.MemberEnd() && name->value.IsString()) {
+      named.name = name->value.GetString();
+    }
+    out.push_back(std::move(named));
+  }
+  return out;
+}
+
+void GhlSide::RememberCalendars(const std::string& location_id, std::vector<Named> calendars) {
+  Names& names = names_[location_id];
+  names.calendars = std::move(calendars);
+  names.loaded_ms = SteadyMs();
+  names.failure.clear();
 }
 
 namespace {

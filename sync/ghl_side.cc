@@ -181,24 +181,14 @@ Result<void> GhlSide::PollAppointments(
     const std::string& location_id, Lane lane,
     const std::function<Result<void>(const rapidjson::Value&)>& keep) {
   const int64_t now = NowMs();
-  auto list = ghl_client::calendars::ListCalendars(location_id);
-  if (!list.ok()) return list.error();
-  ApiResult r = gateway_.Call(location_id, lane, std::move(list.value()));
-  if (r.outcome != Outcome::kOk) return CallError("polling appointments: listing calendars", r);
-  auto calendars = ghl_client::ParseRecords(r.body, "calendars");
-  if (!calendars.ok()) {
-    return Error{"polling appointments: listing calendars: " + calendars.error().message};
-  }
+  auto calendars = ListCalendars(location_id, lane);
+  if (!calendars.ok()) return Error{"polling appointments: " + calendars.error().message};
   std::vector<std::string> calendar_ids;
   std::vector<GhlCall> calls;
-  for (size_t i = 0; i < calendars->size(); ++i) {
-    auto id = (*calendars)[i].FindMember("id");
-    if (id == (*calendars)[i].MemberEnd() || !id->value.IsString()) {
-      return Error{fmt::format("polling appointments: calendars[{}] has no id", i)};
-    }
+  for (const Named& calendar : calendars.value()) {
     ghl_client::calendars::EventsParams params;
     params.location_id = location_id;
-    params.calendar_id = id->value.GetString();
+    params.calendar_id = calendar.id;
     params.start_ms = std::max<int64_t>(0, now - window_.past.count());
     params.end_ms = now + window_.future.count();
     auto request = ghl_client::calendars::ListEvents(params);
@@ -206,6 +196,7 @@ Result<void> GhlSide::PollAppointments(
     calendar_ids.push_back(params.calendar_id);
     calls.push_back({location_id, lane, std::move(request.value())});
   }
+  RememberCalendars(location_id, std::move(calendars.value()));
   auto results = gateway_.CallAll(std::move(calls));
   std::set<std::string> seen;  // an event is listed once, under its calendar; to be sure
   for (size_t k = 0; k < results.size(); ++k) {

@@ -112,6 +112,11 @@ class GhlSide {
   struct Named {
     std::string id, name;
   };
+  Result<std::vector<ghl_client::Pipeline>> ListPipelines(const std::string& location_id);
+  // The location's calendars (one call), for the appointments poll and the names cache.
+  Result<std::vector<Named>> ListCalendars(const std::string& location_id, ghl_client::Lane lane);
+  // A calendar list the poll just read is the names cache's too: no call of its own.
+  void RememberCalendars(const std::string& location_id, std::vector<Named> calendars);
   struct Names {
     std::vector<ghl_client::Pipeline> pipelines;
     std::vector<Named> calendars;
