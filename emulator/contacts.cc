@@ -466,37 +466,87 @@ Reply Search(Call& c) {
   }
   const std::string query = Lower(GetString(*body, "query").value_or(""));
 
-  std::vector<const Json*> hits;
-  for (const auto& [id, doc] : c.emu.world().contacts.SearchView(c.now_ms)) {
-    if (GetString(*doc, "locationId") != location || !filter.Matches(*doc)) continue;
-    if (!query.empty()) {
-      bool found = false;
-      for (const char* f : {"fullNameLowerCase", "emailLowerCase", "phone", "companyName"}) {
-        if (Lower(GetString(*doc, f).value_or("")).find(query) != std::string::npos) found = true;
-      }
-      if (!found) continue;
+  const auto matches = [&](const Json& doc) {
+    if (GetString(doc, "locationId") != location || !filter.Matches(doc)) return false;
+    if (query.empty()) return true;
+    for (const char* f : {"fullNameLowerCase", "emailLowerCase", "phone", "companyName"}) {
+      if (Lower(GetString(doc, f).value_or("")).find(query) != std::string::npos) return true;
     }
-    hits.push_back(doc.get());
-  }
-  std::sort(hits.begin(), hits.end(),
-            [&](const Json* a, const Json* b) { return SortLess(*a, *b, sort); });
-  size_t start = 0;
-  if (after) {
-    while (start < hits.size() && !AfterCursor(*hits[start], *after, sort)) ++start;
+    return false;
+  };
+  Collection& contacts = c.emu.world().contacts;
+  std::vector<const Json*> page_hits;
+  std::optional<size_t> total;
+  const Collection::ByUpdated* by_updated = sort.size() == 1 && sort[0].field == "dateUpdated"
+                                                ? contacts.SearchViewByUpdated(c.now_ms)
+                                                : nullptr;
+  if (by_updated != nullptr && (after || page_no == 1)) {
+    // Sorted on dateUpdated alone (the way a poll reads): walk the index from the cursor
+    // and read one page. The total is counted once per view and filter.
+    auto take = [&](auto begin, auto end) {
+      for (auto it = begin; it != end && page_hits.size() < static_cast<size_t>(limit); ++it) {
+        const Json& doc = *it->second;
+        if (after && !AfterCursor(doc, *after, sort)) continue;
+        if (matches(doc)) page_hits.push_back(&doc);
+      }
+    };
+    // Where the cursor is in the index; AfterCursor above still decides.
+    const Json* at = after != nullptr && (*after)[0].IsInt64() ? &(*after)[0] : nullptr;
+    if (!sort[0].descending) {
+      auto begin = by_updated->begin();
+      if (at != nullptr && (*after)[1].IsString()) {
+        begin = by_updated->upper_bound({at->GetInt64(), (*after)[1].GetString()});
+      }
+      take(begin, by_updated->end());
+    } else {
+      // Newest first, but SortLess breaks ties by id ascending in either direction: walk
+      // the runs of equal dateUpdated from the newest, each in index order.
+      auto hi = by_updated->end();
+      if (at != nullptr) hi = by_updated->lower_bound({at->GetInt64() + 1, std::string()});
+      while (hi != by_updated->begin() && page_hits.size() < static_cast<size_t>(limit)) {
+        auto lo = by_updated->lower_bound({std::prev(hi)->first.first, std::string()});
+        take(lo, hi);
+        hi = lo;
+      }
+    }
+    std::string key = location + '\0' + query + '\0';
+    if (body->HasMember("filters")) key += Dump((*body)["filters"]);
+    total = contacts.CachedCount(key);
+    if (!total) {
+      size_t n = 0;
+      for (const auto& [ms_id, doc] : *by_updated) n += matches(*doc) ? 1 : 0;
+      contacts.RememberCount(key, n);
+      total = n;
+    }
   } else {
-    start = static_cast<size_t>((page_no - 1) * limit);
+    std::vector<const Json*> hits;
+    for (const auto& [id, doc] : contacts.SearchView(c.now_ms)) {
+      if (matches(*doc)) hits.push_back(doc.get());
+    }
+    std::sort(hits.begin(), hits.end(),
+              [&](const Json* a, const Json* b) { return SortLess(*a, *b, sort); });
+    size_t start = 0;
+    if (after) {
+      while (start < hits.size() && !AfterCursor(*hits[start], *after, sort)) ++start;
+    } else {
+      start = static_cast<size_t>((page_no - 1) * limit);
+    }
+    for (size_t i = start; i < hits.size() && i < start + static_cast<size_t>(limit); ++i) {
+      page_hits.push_back(hits[i]);
+    }
+    total = hits.size();
   }
   JsonDoc d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
   Json list(rapidjson::kArrayType);
-  for (size_t i = start; i < hits.size() && i < start + static_cast<size_t>(limit); ++i) {
-    Json item(*hits[i], a);
-    JsonDoc cursor = CursorOf(*hits[i], sort);
+  for (const Json* hit : page_hits) {
+    Json item(*hit, a);
+    JsonDoc cursor = CursorOf(*hit, sort);
     item.AddMember("searchAfter", Json(cursor, a), a);
     list.PushBack(item, a);
   }
   d.AddMember("contacts", list, a);
-  d.AddMember("total", static_cast<uint64_t>(hits.size()), a);
+  d.AddMember("total", static_cast<uint64_t>(*total), a);
   return JsonReply(200, d);
 }
 

@@ -1,6 +1,7 @@
 #include "emulator/world.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace ghl::emulator {
 
@@ -83,6 +84,10 @@ void Collection::Clear() {
   index_.clear();
   filed_.clear();
   visible_.clear();
+  by_updated_.clear();
+  counts_.clear();
+  undated_ = 0;
+  ++generation_;
   pending_.clear();
 }
 
@@ -94,14 +99,54 @@ const Collection::View& Collection::SearchView(int64_t now_ms) {
   // The lag is one value for all writes, so pending_ is in visibility order.
   while (!pending_.empty() && pending_.front().visible_at_ms <= now_ms) {
     auto& p = pending_.front();
-    if (p.doc) {
-      visible_[p.id] = std::move(p.doc);
-    } else {
-      visible_.erase(p.id);
-    }
+    Show(p.id, std::move(p.doc));
     pending_.pop_front();
   }
   return visible_;
+}
+
+const Collection::ByUpdated* Collection::SearchViewByUpdated(int64_t now_ms) {
+  SearchView(now_ms);
+  return undated_ == 0 ? &by_updated_ : nullptr;
+}
+
+std::optional<size_t> Collection::CachedCount(const std::string& key) const {
+  auto it = counts_.find(key);
+  if (it == counts_.end() || it->second.generation != generation_) return std::nullopt;
+  return it->second.count;
+}
+
+void Collection::RememberCount(const std::string& key, size_t count) {
+  if (counts_.size() > 64) counts_.clear();  // a few filters at a time are searched
+  counts_[key] = {generation_, count};
+}
+
+namespace {
+
+std::optional<int64_t> UpdatedMs(const JsonDoc& doc) {
+  auto s = GetString(doc, "dateUpdated");
+  return s ? ParseIsoTime(*s) : std::nullopt;
+}
+
+}  // namespace
+
+void Collection::Show(const std::string& id, std::shared_ptr<const JsonDoc> doc) {
+  ++generation_;
+  if (auto old = visible_.find(id); old != visible_.end()) {
+    if (auto ms = UpdatedMs(*old->second)) {
+      by_updated_.erase({*ms, id});
+    } else {
+      --undated_;
+    }
+    if (!doc) visible_.erase(old);
+  }
+  if (!doc) return;
+  if (auto ms = UpdatedMs(*doc)) {
+    by_updated_[{*ms, id}] = doc;
+  } else {
+    ++undated_;
+  }
+  visible_[id] = std::move(doc);
 }
 
 std::string IdGenerator::Next(size_t length) {

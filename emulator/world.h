@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -71,6 +72,15 @@ class Collection {
   // The records search can see at `now_ms`: each as it was `lag_ms` ago.
   using View = std::map<std::string, std::shared_ptr<const JsonDoc>>;
   const View& SearchView(int64_t now_ms);
+  // The same records in dateUpdated order (epoch ms, then id: SortLess's order for a sort
+  // on dateUpdated alone), so that such a search reads one page, not the whole view.
+  // nullptr while some visible record has no dateUpdated that parses as a time (it would
+  // sort elsewhere): search the view instead.
+  using ByUpdated = std::map<std::pair<int64_t, std::string>, std::shared_ptr<const JsonDoc>>;
+  const ByUpdated* SearchViewByUpdated(int64_t now_ms);
+  // A count (a search's total) kept under `key` until the view changes.
+  std::optional<size_t> CachedCount(const std::string& key) const;
+  void RememberCount(const std::string& key, size_t count);
 
  private:
   struct Pending {
@@ -88,7 +98,17 @@ class Collection {
   // field -> (location \0 value) -> ids; and id -> the keys it is filed under.
   std::map<std::string, std::unordered_multimap<std::string, std::string>> index_;
   std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> filed_;
+  void Show(const std::string& id, std::shared_ptr<const JsonDoc> doc);
+
   View visible_;
+  ByUpdated by_updated_;
+  size_t undated_ = 0;       // visible records without a parseable dateUpdated
+  uint64_t generation_ = 0;  // bumped whenever the view changes
+  struct Count {
+    uint64_t generation;
+    size_t count;
+  };
+  std::map<std::string, Count> counts_;
   std::deque<Pending> pending_;
 };
 

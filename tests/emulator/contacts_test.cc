@@ -206,6 +206,84 @@ TEST_F(EmulatorContacts, SearchFiltersSortsAndPagesWithSearchAfter) {
   EXPECT_EQ(too_deep.status, 400) << "page * pageLimit beyond 10,000";
 }
 
+// A search sorted on dateUpdated alone (how a poll reads) walks an index instead of
+// sorting the whole view; it must page exactly like the full sort, in both directions, with
+// filters, and its total must follow changes.
+TEST_F(EmulatorContacts, SearchOnDateUpdatedAloneMatchesTheFullSort) {
+  auto loc = Json(emu_->Admin("POST", "/locations", R"({"name":"by-updated"})").body);
+  const std::string lid = loc["location"]["id"].GetString();
+  const std::string tok = loc["location"]["token"].GetString();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 30; ++i) {
+    auto r = emu_->Api("POST", "/contacts/",
+                       R"({"locationId":")" + lid + R"(","firstName":"U)" + std::to_string(i) +
+                           R"(","tags":[")" + (i % 3 ? "some" : "third") + R"("]})",
+                       "2021-07-28", tok);
+    ASSERT_EQ(r.status, 201) << r.body;
+    ids.push_back(Json(r.body)["contact"]["id"].GetString());
+  }
+  // Reorder: later updates move contacts to the end; one is deleted.
+  for (int i : {4, 0, 17, 9}) {
+    ASSERT_EQ(emu_->Api("PUT", "/contacts/" + ids[static_cast<size_t>(i)],
+                        R"({"lastName":"Moved"})", "2021-07-28", tok)
+                  .status,
+              200);
+    std::this_thread::sleep_for(2ms);
+  }
+  ASSERT_EQ(emu_->Api("DELETE", "/contacts/" + ids[5], "", "2021-07-28", tok).status, 200);
+
+  // Pages through a search; returns the ids in order and checks every page's total.
+  auto walk = [&](const std::string& sort, const std::string& filters, int64_t* total) {
+    std::vector<std::string> out;
+    std::string after;
+    for (int page = 0; page < 20; ++page) {
+      auto r =
+          Json(emu_->Api("POST", "/contacts/search",
+                         R"({"locationId":")" + lid + R"(","pageLimit":7,"sort":)" + sort +
+                             filters + (after.empty() ? "" : R"(,"searchAfter":)" + after) + "}",
+                         "2021-07-28", tok)
+                   .body);
+      *total = r["total"].GetInt64();
+      const auto& list = r["contacts"];
+      if (list.Empty()) break;
+      for (const auto& c : list.GetArray()) out.push_back(c["id"].GetString());
+      rapidjson::StringBuffer buf;
+      rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+      list[list.Size() - 1]["searchAfter"].Accept(w);
+      after = buf.GetString();
+    }
+    return out;
+  };
+  for (const char* dir : {"asc", "desc"}) {
+    const std::string one =
+        std::string(R"([{"field":"dateUpdated","direction":")") + dir + R"("}])";
+    // Two keys: the general path, which sorts the whole view.
+    const std::string two = std::string(R"([{"field":"dateUpdated","direction":")") + dir +
+                            R"("},{"field":"dateUpdated","direction":")" + dir + R"("}])";
+    for (const std::string& filters :
+         {std::string(), std::string(R"(,"filters":[{"field":"tags","operator":"eq",)"
+                                     R"("value":"third"}])")}) {
+      int64_t fast_total = 0, full_total = 0;
+      const auto fast = walk(one, filters, &fast_total);
+      const auto full = walk(two, filters, &full_total);
+      EXPECT_EQ(fast, full) << dir << filters;
+      EXPECT_EQ(fast_total, full_total) << dir << filters;
+      EXPECT_EQ(fast_total, static_cast<int64_t>(fast.size())) << dir << filters;
+      EXPECT_EQ(fast.size(), filters.empty() ? 29u : 10u) << dir << filters;
+    }
+  }
+  const std::string asc = R"([{"field":"dateUpdated","direction":"asc"}])";
+  int64_t total = 0;
+  auto before = walk(asc, "", &total);
+  ASSERT_EQ(
+      emu_->Api("PUT", "/contacts/" + ids[1], R"({"lastName":"Last"})", "2021-07-28", tok).status,
+      200);
+  auto after = walk(asc, "", &total);
+  EXPECT_EQ(total, 29) << "the total is counted again after a change";
+  EXPECT_EQ(after.back(), ids[1]) << "an updated contact moves to the end";
+  EXPECT_NE(before, after);
+}
+
 TEST(EmulatorSearchLag, ChangesReachSearchOnlyAfterTheLag) {
   EmulatorProcess emu({"--search-lag-ms", "700", "--no-rate-limit"});
   ASSERT_TRUE(emu.ok()) << emu.startup_error();
