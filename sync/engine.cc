@@ -2,6 +2,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -149,6 +150,11 @@ struct Engine::Metrics {
                    .Name("ghl_syncd_sync_passes_total")
                    .Help("Sync passes by outcome (ok, error)")
                    .Register(*r)),
+        pass_seconds(prometheus::BuildHistogram()
+                         .Name("ghl_syncd_sync_pass_duration_seconds")
+                         .Help("How long one pass took (poll, scan, decide, commit; not the "
+                               "writes, which the outbox makes afterwards), by sync")
+                         .Register(*r)),
         inbox(prometheus::BuildCounter()
                   .Name("ghl_syncd_inbox_events_total")
                   .Help("Webhook inbox rows processed, by outcome (done, skipped, retry, dead)")
@@ -189,6 +195,7 @@ struct Engine::Metrics {
   prometheus::Family<prometheus::Counter>& dead_letters;
   prometheus::Family<prometheus::Counter>& guard;
   prometheus::Family<prometheus::Counter>& passes;
+  prometheus::Family<prometheus::Histogram>& pass_seconds;
   prometheus::Family<prometheus::Counter>& inbox;
   prometheus::Family<prometheus::Gauge>& outbox;
   prometheus::Family<prometheus::Gauge>& dlq;
@@ -641,6 +648,11 @@ void Engine::Round() {
       if (metrics_) {
         metrics_->passes.Add({{"sync", runner.name()}, {"outcome", report.ok() ? "ok" : "error"}})
             .Increment();
+        metrics_->pass_seconds
+            .Add({{"sync", runner.name()}},
+                 prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60,
+                                                         300, 1800})
+            .Observe(seconds);
       }
     }
   }

@@ -246,6 +246,12 @@ TEST_F(SyncCsvTest, EditsFlowBothWaysAndDoNotBounce) {
   const std::string metrics = testing::HttpRequest(url).body;
   EXPECT_EQ(SyncHarness::Metric(metrics, "ghl_syncd_records_synced_total"), before) << metrics;
   EXPECT_GE(before, 4) << metrics;
+  // Every pass is timed (the scrape may fall between a pass's two updates).
+  const double passes = SyncHarness::Metric(metrics, "ghl_syncd_sync_passes_total");
+  EXPECT_GE(passes, 4) << metrics;
+  EXPECT_NEAR(SyncHarness::Metric(metrics, "ghl_syncd_sync_pass_duration_seconds_count"), passes, 1)
+      << metrics;
+  EXPECT_GT(SyncHarness::Metric(metrics, "ghl_syncd_sync_pass_duration_seconds_sum"), 0) << metrics;
 }
 
 TEST_F(SyncCsvTest, StaleDelayedWebhookOfOwnWriteDoesNotRevertTheLaterValue) {
