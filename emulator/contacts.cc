@@ -490,12 +490,20 @@ Reply Search(Call& c) {
         if (matches(doc)) page_hits.push_back(&doc);
       }
     };
-    // Where the cursor is in the index; AfterCursor above still decides.
+    // Where the cursor and a dateUpdated range (a poll's) are in the index; AfterCursor
+    // and the filter above still decide.
     const Json* at = after != nullptr && (*after)[0].IsInt64() ? &(*after)[0] : nullptr;
+    const auto since = filter.LowerBound("dateUpdated");
+    const auto first =
+        since ? by_updated->lower_bound({*since, std::string()}) : by_updated->begin();
     if (!sort[0].descending) {
-      auto begin = by_updated->begin();
+      auto begin = first;
       if (at != nullptr && (*after)[1].IsString()) {
-        begin = by_updated->upper_bound({at->GetInt64(), (*after)[1].GetString()});
+        auto next = by_updated->upper_bound({at->GetInt64(), (*after)[1].GetString()});
+        if (next == by_updated->end() ||
+            (begin != by_updated->end() && begin->first < next->first)) {
+          begin = next;
+        }
       }
       take(begin, by_updated->end());
     } else {
@@ -506,6 +514,7 @@ Reply Search(Call& c) {
       while (hi != by_updated->begin() && page_hits.size() < static_cast<size_t>(limit)) {
         auto lo = by_updated->lower_bound({std::prev(hi)->first.first, std::string()});
         take(lo, hi);
+        if (since && lo->first.first <= *since) break;  // older ones cannot match
         hi = lo;
       }
     }
@@ -514,7 +523,7 @@ Reply Search(Call& c) {
     total = contacts.CachedCount(key);
     if (!total) {
       size_t n = 0;
-      for (const auto& [ms_id, doc] : *by_updated) n += matches(*doc) ? 1 : 0;
+      for (auto it = first; it != by_updated->end(); ++it) n += matches(*it->second) ? 1 : 0;
       contacts.RememberCount(key, n);
       total = n;
     }

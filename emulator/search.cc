@@ -99,6 +99,22 @@ bool Filter::Compile(const Json* filters, std::vector<std::string>* errors) {
   return true;
 }
 
+std::optional<int64_t> Filter::LowerBound(const std::string& field) const {
+  std::optional<int64_t> lowest;
+  for (const Node& n : top_) {
+    if (n.is_group || n.field != field || n.op != "range" || !n.value.IsObject()) continue;
+    for (const auto& bound : n.value.GetObject()) {
+      const std::string name(bound.name.GetString());
+      if (name != "gte" && name != "gt") continue;
+      const Scalar at = ToScalar(bound.value, true);
+      if (at.kind != Scalar::kNumber) continue;
+      const auto ms = static_cast<int64_t>(std::floor(at.number));
+      if (!lowest || ms > *lowest) lowest = ms;
+    }
+  }
+  return lowest;
+}
+
 bool Filter::CompileNode(const Json& item, Node* out, std::vector<std::string>* errors, int depth) {
   if (!item.IsObject()) {
     errors->push_back("each filter must be an object");

@@ -8,6 +8,7 @@
 // `searchAfter` cursor of a result is its sort values followed by its id.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ class Filter {
   // Validates and compiles `filters`; on error returns false and fills `errors`.
   bool Compile(const Json* filters, std::vector<std::string>* errors);
   bool Matches(const Json& record) const;
+  // The earliest time (epoch ms) of the date field `field` a matching record can have: the
+  // gte or gt of a top-level range on it; nullopt when the filters set none.
+  std::optional<int64_t> LowerBound(const std::string& field) const;
 
  private:
   struct Node {
