@@ -1,7 +1,9 @@
 // SyncRunner: finding changes and deciding (RunPass, OnGhlRecord).
 #include <spdlog/spdlog.h>
 
-#include <set>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "sync/runner.h"
 #include "sync/runner_internal.h"
@@ -132,7 +134,7 @@ Result<void> SyncRunner::Collect(std::vector<Item>& items, PassReport& report, b
   auto stored = store_.Cursor(sync, kConnectorCursor);
   if (!stored.ok()) return stored.error();
   std::string cursor = stored->value_or("");
-  std::set<std::string> seen;
+  std::unordered_set<std::string> seen;
   bool any_rejected = false;
   bool all_complete = true;
   while (true) {
@@ -147,9 +149,25 @@ Result<void> SyncRunner::Collect(std::vector<Item>& items, PassReport& report, b
       any_rejected = true;
       ++report.rejected;
     }
+    // The page's links in one query: most rows of a big file are unchanged, and telling so
+    // must not read each row's whole link.
+    std::vector<std::string> keys;
+    keys.reserve(page->rows.size());
+    for (const auto& row : page->rows) keys.push_back(row.key);
+    auto sides = store_.ExtSides(sync, keys);
+    if (!sides.ok()) return sides.error();
+    std::unordered_map<std::string_view, const SyncStore::ExtSide*> linked;
+    for (const auto& side : sides.value()) linked.emplace(side.ext_key, &side);
     for (auto& row : page->rows) {
       seen.insert(row.key);
-      auto link = store_.LinkByExtKey(sync, row.key);
+      auto side = linked.find(row.key);
+      if (side != linked.end() && side->second->ext_version == row.version &&
+          by_link.count(side->second->id) == 0) {
+        ++report.unchanged;
+        continue;
+      }
+      Result<std::optional<Link>> link = std::optional<Link>();
+      if (side != linked.end()) link = store_.LinkByExtKey(sync, row.key);
       if (!link.ok()) return link.error();
       if (!link->has_value()) link = PendingLink(pending.value(), nullptr, &row.key);
       if (!link.ok()) return link.error();
@@ -201,20 +219,23 @@ Result<void> SyncRunner::Collect(std::vector<Item>& items, PassReport& report, b
   if (complete) {
     int64_t after = 0;
     while (true) {
-      auto links = store_.Links(sync, after, 1000);
-      if (!links.ok()) return links.error();
-      if (links->empty()) break;
-      for (auto& link : links.value()) {
-        after = link.id;
-        if (!link.ext_key || seen.count(*link.ext_key) > 0) continue;
-        auto it = by_link.find(link.id);
+      auto sides = store_.LinkedExtKeys(sync, after, 1000);
+      if (!sides.ok()) return sides.error();
+      if (sides->empty()) break;
+      for (const auto& side : sides.value()) {
+        after = side.id;
+        if (seen.count(side.ext_key) > 0) continue;
+        auto it = by_link.find(side.id);
         if (it != by_link.end()) {
           items[it->second].ext_deleted = !items[it->second].ext.has_value();
           continue;
         }
+        auto link = store_.LinkById(side.id);
+        if (!link.ok()) return link.error();
+        if (!link->has_value()) continue;
         Item item;
-        item.location = link.location;
-        item.link = std::move(link);
+        item.location = (**link).location;
+        item.link = std::move(link.value());
         item.ext_deleted = true;
         by_link[item.link->id] = items.size();
         items.push_back(std::move(item));
@@ -442,6 +463,7 @@ Result<PassReport> SyncRunner::RunPass(bool dry_run) {
       if (!dry_run && counters_.poll_only) counters_.poll_only();
     }
     outcomes.push_back(std::move(o));
+    item = Item();  // decided: a backfill of a million records need not hold both forms
   }
   ApplyGuard(outcomes, report);
   if (dry_run) {

@@ -1,6 +1,8 @@
 #include "sync/store.h"
 
 #include <fmt/format.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <array>
 #include <span>
@@ -265,13 +267,39 @@ Result<int64_t> SyncStore::SaveLink(const Link& link) {
   return **saved;
 }
 
-Result<std::vector<Link>> SyncStore::Links(const std::string& sync, int64_t after_id, int limit) {
+namespace {
+
+Result<SyncStore::ExtSide> ReadExtSide(const Statement& s) {
+  SyncStore::ExtSide side;
+  side.id = s.ColumnInt64(0);
+  side.ext_key = s.ColumnText(1);
+  side.ext_version = s.ColumnText(2);
+  return side;
+}
+
+}  // namespace
+
+Result<std::vector<SyncStore::ExtSide>> SyncStore::ExtSides(const std::string& sync,
+                                                            const std::vector<std::string>& keys) {
+  rapidjson::StringBuffer json;
+  rapidjson::Writer<rapidjson::StringBuffer> w(json);
+  w.StartArray();
+  for (const auto& key : keys) w.String(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.EndArray();
   return AllRows(Bound(db_,
-                       fmt::format("SELECT {} FROM links WHERE sync = ?1 AND deleted = 0 AND "
-                                   "id > ?2 ORDER BY id LIMIT ?3",
-                                   kLinkColumns),
+                       "SELECT id, ext_key, ext_version FROM links WHERE sync = ?1 AND "
+                       "ext_key IN (SELECT value FROM json_each(?2))",
+                       {sync, std::string_view(json.GetString(), json.GetSize())}),
+                 &ReadExtSide);
+}
+
+Result<std::vector<SyncStore::ExtSide>> SyncStore::LinkedExtKeys(const std::string& sync,
+                                                                 int64_t after_id, int limit) {
+  return AllRows(Bound(db_,
+                       "SELECT id, ext_key, ext_version FROM links WHERE sync = ?1 AND "
+                       "deleted = 0 AND ext_key IS NOT NULL AND id > ?2 ORDER BY id LIMIT ?3",
                        {sync, after_id, int64_t{limit}}),
-                 &ReadLink);
+                 &ReadExtSide);
 }
 
 Result<int64_t> SyncStore::CountLinks(const std::string& sync) {

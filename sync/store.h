@@ -110,8 +110,21 @@ class SyncStore {
   // Inserts (id == 0; returns the new id) or updates every column of an existing link.
   // Fails on a unique-index clash (the same GHL id or external key linked twice).
   Result<int64_t> SaveLink(const Link& link);
-  // Every live (not deleted) link of a sync, ordered by id; `after_id` pages.
-  Result<std::vector<Link>> Links(const std::string& sync, int64_t after_id, int limit);
+  // A link's external side in brief: what a scan needs to tell an unchanged row from a
+  // changed one, and a complete scan to tell what was deleted, without reading whole links
+  // (their base snapshots) a million times.
+  struct ExtSide {
+    int64_t id = 0;
+    std::string ext_key;
+    std::string ext_version;
+  };
+  // The links of `sync` (live or deleted) holding these external keys, in one query; a key
+  // without one is not linked.
+  Result<std::vector<ExtSide>> ExtSides(const std::string& sync,
+                                        const std::vector<std::string>& keys);
+  // Every live (not deleted) link of a sync that has an external key, ordered by id;
+  // `after_id` pages.
+  Result<std::vector<ExtSide>> LinkedExtKeys(const std::string& sync, int64_t after_id, int limit);
   Result<int64_t> CountLinks(const std::string& sync);
   // Live links of a sync paired on both sides whose versions were both cleared (the
   // engine could not tell what a side holds): the next pass reads both sides again.

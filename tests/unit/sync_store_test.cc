@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -151,27 +152,58 @@ TEST_F(SyncStoreTest, LinkingAnIdTwiceIsAnError) {
   EXPECT_EQ(sync_->CountLinks("contacts").value(), 3);
 }
 
-TEST_F(SyncStoreTest, LinksPageByIdAndSkipTombstones) {
+TEST_F(SyncStoreTest, LinkedExtKeysPageByIdAndSkipTombstonesAndGhlOnlyLinks) {
   std::vector<int64_t> ids;
   for (int i = 0; i < 5; ++i) {
-    ids.push_back(MustSave(NewLink("contacts", "g" + std::to_string(i), std::nullopt)));
+    Link link = NewLink("contacts", "g" + std::to_string(i), "e" + std::to_string(i));
+    link.ext_version = "v" + std::to_string(i);
+    ids.push_back(MustSave(link));
   }
-  MustSave(NewLink("deals", "g1", std::nullopt));
+  MustSave(NewLink("contacts", "g9", std::nullopt));  // not created outside yet
+  MustSave(NewLink("deals", "g1", "e1"));
   Link dead = sync_->LinkById(ids[2]).value().value();
   dead.deleted = true;
   MustSave(dead);
 
-  auto page1 = sync_->Links("contacts", 0, 2).value();
+  auto page1 = sync_->LinkedExtKeys("contacts", 0, 2).value();
   ASSERT_EQ(page1.size(), 2u);
   EXPECT_EQ(page1[0].id, ids[0]);
+  EXPECT_EQ(page1[0].ext_key, "e0");
+  EXPECT_EQ(page1[0].ext_version, "v0");
   EXPECT_EQ(page1[1].id, ids[1]);
-  auto page2 = sync_->Links("contacts", page1.back().id, 2).value();
+  auto page2 = sync_->LinkedExtKeys("contacts", page1.back().id, 2).value();
   ASSERT_EQ(page2.size(), 2u);
   EXPECT_EQ(page2[0].id, ids[3]) << "the deleted link is skipped";
   EXPECT_EQ(page2[1].id, ids[4]);
-  EXPECT_TRUE(sync_->Links("contacts", page2.back().id, 2).value().empty());
-  EXPECT_EQ(sync_->CountLinks("contacts").value(), 4);
+  EXPECT_TRUE(sync_->LinkedExtKeys("contacts", page2.back().id, 2).value().empty())
+      << "a link without an external key is not listed";
+  EXPECT_EQ(sync_->CountLinks("contacts").value(), 5);
   EXPECT_EQ(sync_->CountLinks("deals").value(), 1);
+}
+
+TEST_F(SyncStoreTest, ExtSidesFindTheLinksOfManyKeysInOneQuery) {
+  for (const std::string key : {"a", "A", "k'; DROP TABLE links;--", "ü\"x", "gone"}) {
+    Link link = NewLink("contacts", "g-" + key, key);
+    link.ext_version = "v-" + key;
+    link.deleted = key == "gone";
+    MustSave(link);
+  }
+  MustSave(NewLink("deals", "g-a", "a"));
+  auto sides =
+      sync_->ExtSides("contacts", {"A", "k'; DROP TABLE links;--", "ü\"x", "gone", "missing"})
+          .value();
+  std::map<std::string, std::string> found;
+  for (const auto& side : sides) {
+    EXPECT_EQ(sync_->LinkById(side.id).value()->ext_key, side.ext_key);
+    found[side.ext_key] = side.ext_version;
+  }
+  const std::map<std::string, std::string> want = {
+      {"A", "v-A"},
+      {"k'; DROP TABLE links;--", "v-k'; DROP TABLE links;--"},
+      {"ü\"x", "v-ü\"x"},
+      {"gone", "v-gone"}};
+  EXPECT_EQ(found, want) << "keys match exactly (not \"a\"), deleted links included";
+  EXPECT_TRUE(sync_->ExtSides("contacts", {}).value().empty());
 }
 
 TEST_F(SyncStoreTest, LinksToRereadArePairedLiveLinksWithBothVersionsCleared) {
