@@ -71,7 +71,8 @@ Result<void> CsvConnector::CheckSettled(const FileStamp& stamp, const std::strin
                " (`settle`), so that a file still being written is not read half-way"};
 }
 
-Result<std::shared_ptr<const CsvConnector::Snapshot>> CsvConnector::Load() {
+Result<std::shared_ptr<const CsvConnector::Snapshot>> CsvConnector::Load(
+    const std::string& unless_hash) {
   auto read = ReadWholeFile(settings_.path);
   if (!read.ok()) return read.error();
   if (*read && !CheckSettled((*read)->stamp, ContentHash((*read)->bytes)).ok()) {
@@ -101,6 +102,9 @@ Result<std::shared_ptr<const CsvConnector::Snapshot>> CsvConnector::Load() {
     if (auto settled = CheckSettled(*snapshot->stamp, snapshot->hash); !settled.ok()) {
       return settled.error();
     }
+  }
+  if (!unless_hash.empty() && snapshot->stamp && snapshot->hash == unless_hash) {
+    return std::shared_ptr<const Snapshot>(snapshot);
   }
   if (latest_ && latest_->hash == snapshot->hash &&
       latest_->stamp.has_value() == read->has_value()) {
@@ -147,7 +151,7 @@ Result<ScanPage> CsvConnector::Scan(const std::string& cursor, std::size_t limit
   if (limit == 0) limit = std::numeric_limits<std::size_t>::max();
   const auto c = ParseCursor(cursor);
   if (c && c->next && scan_ && scan_->hash == c->hash) return Page(*scan_, *c->next, limit);
-  auto snapshot = Load();
+  auto snapshot = Load(c && !c->next ? c->hash : "");
   if (!snapshot.ok()) return snapshot.error();
   const auto& now = *snapshot;
   if (c && !c->next && now->stamp && now->hash == c->hash) {

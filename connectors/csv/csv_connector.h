@@ -40,8 +40,10 @@ class CsvConnector final : public Connector {
     std::optional<FileStamp> stamp;  // nullopt when the file does not exist (create: true)
     std::shared_ptr<const CsvTable> table;
   };
-  // Reads the file now (reusing the index when the bytes are the same as last time).
-  Result<std::shared_ptr<const Snapshot>> Load();
+  // Reads the file now (reusing the index when the bytes are the same as last time). When
+  // its hash is `unless_hash`, the bytes are not parsed: the snapshot has no table (a
+  // rescan of an unchanged million-row file reads and hashes it, nothing more).
+  Result<std::shared_ptr<const Snapshot>> Load(const std::string& unless_hash = "");
   Result<void> CheckSettled(const FileStamp& stamp, const std::string& hash) const;
   ScanPage Page(const Snapshot& snapshot, std::size_t from, std::size_t limit);
 
