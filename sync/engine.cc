@@ -217,6 +217,9 @@ struct Engine::Worker {
   std::vector<Progress> progress;
   std::vector<int64_t> progress_logged;
   std::vector<int64_t> progress_saved;
+  // Per runner: when its links were last counted (Unix ms; 0: count at the next round).
+  // Counting reads every link, a second's work at a million: once per pass or 10 s.
+  std::vector<int64_t> links_counted;
   // The inbox after a failed event: its next try (Unix ms) and the failures in a row.
   std::chrono::steady_clock::time_point inbox_retry_at{};
   int inbox_failures = 0;
@@ -293,6 +296,7 @@ void Engine::Run() {
         w_->progress.clear();
         w_->progress_logged.clear();
         w_->progress_saved.clear();
+        w_->links_counted.clear();
         w_->connector_counts.clear();
         w_->inbox_failures = 0;  // the new syncs may have what the failing event lacked
         for (auto& s : *replacement_) {
@@ -331,6 +335,7 @@ void Engine::Run() {
           w_->progress.emplace_back();
           w_->progress_logged.push_back(0);
           w_->progress_saved.push_back(0);
+          w_->links_counted.push_back(0);
           w_->connector_counts.emplace_back();
         }
         replacement_.reset();
@@ -627,6 +632,7 @@ void Engine::Round() {
       auto report = runner.RunPass(false);
       const double seconds = std::chrono::duration<double>(clock_.Steady() - started).count();
       w_->next_pass[i] = UnixMs(clock_) + runner.mapping().spec().poll_interval.count();
+      w_->links_counted[i] = 0;
       std::lock_guard lock(status_mu_);
       SyncStatus& st = status_[i];
       ++st.passes;
@@ -667,12 +673,16 @@ void Engine::Round() {
     SyncRunner& runner = *w_->runners[i];
     auto outbox = w_->store->OutboxDepth(runner.name());
     auto dlq = w_->store->DeadLetterCount(runner.name());
-    auto links = w_->store->CountLinks(runner.name());
+    std::optional<Result<int64_t>> links;
+    if (now - w_->links_counted[i] >= 10'000) {
+      links = w_->store->CountLinks(runner.name());
+      w_->links_counted[i] = now;
+    }
     std::lock_guard lock(status_mu_);
     SyncStatus& st = status_[i];
     if (outbox.ok()) st.outbox = outbox.value();
     if (dlq.ok()) st.dead_letters = dlq.value();
-    if (links.ok()) st.links = links.value();
+    if (links && links->ok()) st.links = links->value();
     ReportProgress(i, st);
     if (metrics_) {
       for (const auto& [event, count] : runner.connector().Counters()) {
