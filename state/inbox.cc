@@ -47,7 +47,8 @@ Result<std::vector<AppendResult>> InboxStore::Append(const std::vector<InboxItem
 
 Result<std::vector<InboxRow>> InboxStore::Pending(int limit, int64_t after_id, int64_t now) {
   auto stmt = db_.Prepare(
-      "SELECT id, webhook_id, received_at, body, headers_json, attempts FROM webhook_inbox "
+      "SELECT id, webhook_id, received_at, body, headers_json, attempts, "
+      "coalesce(note, '') != '' FROM webhook_inbox "
       "WHERE state = 'new' AND id > ?1 AND retry_at <= ?3 ORDER BY id LIMIT ?2");
   if (!stmt) return stmt.error();
   if (auto b = stmt->BindInt64(1, after_id); !b) return b.error();
@@ -60,7 +61,7 @@ Result<std::vector<InboxRow>> InboxStore::Pending(int limit, int64_t after_id, i
     if (!*row) break;
     rows.push_back({stmt->ColumnInt64(0), stmt->ColumnText(1), stmt->ColumnInt64(2),
                     stmt->ColumnText(3), stmt->ColumnText(4),
-                    static_cast<int>(stmt->ColumnInt64(5))});
+                    static_cast<int>(stmt->ColumnInt64(5)), stmt->ColumnInt64(6) != 0});
   }
   return rows;
 }

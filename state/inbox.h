@@ -47,6 +47,9 @@ struct InboxRow {
   std::string body;
   std::string headers_json;
   int attempts = 0;  // failed attempts so far (Defer)
+  // Tried before and deferred (counted or not), or replayed from the dead-letter queue:
+  // the webhook is old news, its record may have changed or gone since.
+  bool tried = false;
 };
 
 // A row the engine gave up on (MarkFailed): the inbox's dead letters.

@@ -527,7 +527,7 @@ void Engine::ProcessInbox() {
       };
       auto r = serving[i]->OnGhlRecord(event->location_id, record,
                                        event->kind == ghl_client::WebhookKind::kDelete,
-                                       event->timestamp, mark);
+                                       event->timestamp, row.tried, mark);
       if (!r.ok()) {
         failure += fmt::format("{}sync {}: {}", failure.empty() ? "" : "; ", serving[i]->name(),
                                r.error().message);

@@ -110,8 +110,10 @@ class SyncRunner {
   Result<PassReport> RunPass(bool dry_run);
   // `event_time`: the webhook's timestamp (ISO), standing in for the record's dateUpdated
   // that webhook payloads lack, so that a lagging poll cannot undo what it brought.
+  // `retried`: the webhook was tried before (state::InboxRow::tried); a record it names
+  // that is not linked is then read from GHL, and nothing is done when GHL no longer has it.
   Result<void> OnGhlRecord(const std::string& location_id, const rapidjson::Value& record,
-                           bool deleted, const std::string& event_time,
+                           bool deleted, const std::string& event_time, bool retried,
                            const std::function<Result<void>()>& also);
   Result<int> Dispatch();
 

@@ -488,7 +488,7 @@ Result<PassReport> SyncRunner::RunPass(bool dry_run) {
 }
 
 Result<void> SyncRunner::OnGhlRecord(const std::string& location_id, const rapidjson::Value& record,
-                                     bool deleted, const std::string& event_time,
+                                     bool deleted, const std::string& event_time, bool retried,
                                      const std::function<Result<void>()>& also) {
   Item item;
   item.location = location_id;
@@ -504,10 +504,26 @@ Result<void> SyncRunner::OnGhlRecord(const std::string& location_id, const rapid
   if (deleted) {
     if (!item.link) return store_.Transaction(also);  // never linked: nothing to do
     item.ghl_deleted = true;
+  } else if (retried && !item.link) {
+    // A webhook tried again is old news, and its record is not linked: GHL may have deleted
+    // it since (its delete webhook then found nothing to do), and creating it now would
+    // bring back what GHL no longer has. The record is read from GHL, not the payload.
+    auto fetched = ghl_.Fetch(location_id, {id}, Lane::kRealtime);
+    if (fetched[0].state == Fetched::State::kFailed) {
+      return Error{"reading GHL record " + id + ": " + fetched[0].error};
+    }
+    if (fetched[0].state == Fetched::State::kNotFound) {
+      spdlog::info("sync {}: webhook for GHL {}: the record is gone from GHL since; nothing to do",
+                   name(), id);
+      return store_.Transaction(also);
+    }
+    item.ghl = std::move(fetched[0].record);
   } else {
     auto parsed = ghl_.Parse(location_id, record, /*partial=*/true);
     if (!parsed.ok()) return parsed.error();
     item.ghl = std::move(parsed.value());
+  }
+  if (item.ghl) {
     if (item.ghl->date_updated.empty()) item.ghl->date_updated = event_time;
     if (!item.link) {
       // Perhaps the echo of a create whose result is not recorded yet.

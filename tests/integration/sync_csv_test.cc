@@ -505,11 +505,14 @@ TEST(SyncInboxTest, AWebhookThatKeepsFailingDoesNotHoldUpTheOthersAndEndsInTheDl
   })) << d->Log();
 
   // Three of them back to back (one edit in GHL often sends several webhooks): three
-  // failures in a row must not be taken for an outage that holds the inbox.
-  for (const char* n : {"1", "2", "3"}) {
+  // failures in a row must not be taken for an outage that holds the inbox. A fourth names
+  // a contact GHL does not have (deleted since, say): tried again, it is read from GHL and
+  // found gone, so it is done, not created and not dead-lettered.
+  for (const std::string n : {"1", "2", "3", "4"}) {
+    const std::string record = n == "4" ? "gone-4" : ann;
     const std::string poison =
         std::string(R"({"type":"ContactUpdate","locationId":")") + SyncHarness::kLocation +
-        R"(","id":"poison-)" + n + R"(","email":"p@example.com","customFields":"blue",)" +
+        R"(","id":")" + record + R"(","email":"p@example.com","customFields":"blue",)" +
         R"("timestamp":")" +
         state::FormatUtcIso8601(
             Clock::TimePoint(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -545,6 +548,12 @@ TEST(SyncInboxTest, AWebhookThatKeepsFailingDoesNotHoldUpTheOthersAndEndsInTheDl
   ASSERT_TRUE(SyncHarness::Eventually([&] { return gave_up() == 3; }, 30s)) << d->Log();
   EXPECT_EQ(inbox_state("poison-hook-1"), "failed");
   EXPECT_EQ(inbox_state("poison-hook-3"), "failed");
+  EXPECT_TRUE(SyncHarness::Eventually([&] { return inbox_state("poison-hook-4") == "done"; }))
+      << inbox_state("poison-hook-4") << "\n"
+      << d->Log();
+  EXPECT_TRUE(d->WaitForLog("webhook for GHL gone-4: the record is gone from GHL since", 1s))
+      << d->Log();
+  EXPECT_EQ(h.Csv().size(), 1u) << "nothing created for the contact GHL does not have";
   auto [code, list] = h.Cli({"dlq", "list"});
   EXPECT_EQ(code, 0) << list;
   std::smatch m;  // newest first: the third
