@@ -7,3 +7,4 @@ cd "$(dirname "$0")"
 ./sql_scan.sh
 ./webhooks.sh
 ./sync.sh
+./reconcile.sh  # 1,000,000 rows: about 10 GB of memory at its peak (ghl-emulator and the link pass)
