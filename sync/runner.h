@@ -27,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -134,7 +135,10 @@ class SyncRunner {
                                         const std::string& location,
                                         std::vector<mapping::MapError>* invalid = nullptr);
   Result<void> Commit(std::vector<Outcome>& outcomes, const std::function<Result<void>()>& also);
-  void ApplyGuard(std::vector<Outcome>& outcomes, PassReport& report);
+  // Drops the deletes of `outcomes` when there are more than the mapping's delete_guard
+  // allows, measured against `linked` links (counted now when not given).
+  void ApplyGuard(std::vector<Outcome>& outcomes, PassReport& report,
+                  std::optional<int64_t> linked = std::nullopt);
   // Creates whose result is not recorded yet (see SyncStore::PendingCreates): a record
   // that shows up on that side meanwhile belongs to their link.
   struct Pending {

@@ -334,11 +334,12 @@ Result<void> SyncRunner::FillMissing(std::vector<Item>& items, PassReport& repor
   return Ok();
 }
 
-void SyncRunner::ApplyGuard(std::vector<Outcome>& outcomes, PassReport& report) {
+void SyncRunner::ApplyGuard(std::vector<Outcome>& outcomes, PassReport& report,
+                            std::optional<int64_t> linked) {
   int64_t deletes = 0;
   for (const auto& o : outcomes) deletes += o.deletes;
   if (deletes == 0) return;
-  auto total = store_.CountLinks(name());
+  auto total = linked ? Result<int64_t>(*linked) : store_.CountLinks(name());
   const int64_t links = total.ok() ? std::max<int64_t>(total.value(), 1) : 1;
   const auto& guard = mapping_->spec().delete_guard;
   const double share = static_cast<double>(deletes) / static_cast<double>(links);
@@ -429,6 +430,13 @@ Result<PassReport> SyncRunner::RunPass(bool dry_run) {
     return filled.error();
   }
   std::vector<Outcome> outcomes;
+  // Outcomes with deletes wait for the mass-delete guard, which weighs the whole pass; the
+  // others are committed as they come, a batch at a time, so that a first pass over a
+  // million records does not hold a million outcomes besides the records. The cursors
+  // advance with the last batch, as before.
+  std::vector<Outcome> deleting;
+  constexpr size_t kCommitBatch = 10'000;
+  std::optional<int64_t> links_before;  // the guard's measure, taken before the first batch
   bool hold_cursors = false;
   for (Item& item : items) {
     if (item.dead) continue;
@@ -462,16 +470,29 @@ Result<PassReport> SyncRunner::RunPass(bool dry_run) {
       ++report.poll_only;
       if (!dry_run && counters_.poll_only) counters_.poll_only();
     }
-    outcomes.push_back(std::move(o));
+    (!dry_run && o.deletes > 0 ? deleting : outcomes).push_back(std::move(o));
     item = Item();  // decided: a backfill of a million records need not hold both forms
+    if (!dry_run && outcomes.size() >= kCommitBatch) {
+      if (!links_before) {
+        auto counted = store_.CountLinks(name());
+        if (!counted.ok()) return counted.error();
+        links_before = counted.value();
+      }
+      if (auto committed = Commit(outcomes, [] { return Ok(); }); !committed.ok()) {
+        return committed.error();
+      }
+      outcomes.clear();
+    }
   }
-  ApplyGuard(outcomes, report);
   if (dry_run) {
+    ApplyGuard(outcomes, report);
     for (auto& o : outcomes) {
       for (auto& d : o.decisions) report.decisions.push_back(std::move(d));
     }
     return report;
   }
+  ApplyGuard(deleting, report, links_before);
+  for (auto& o : deleting) outcomes.push_back(std::move(o));
   const int64_t now = NowMs();
   auto advance = [&]() -> Result<void> {
     if (hold_cursors) return Ok();
