@@ -1,5 +1,6 @@
 // Contacts (apps/contacts.json, Version 2021-07-28; FACTS.md §3).
 #include <algorithm>
+#include <limits>
 #include <set>
 
 #include "emulator/emulator.h"
@@ -510,7 +511,9 @@ Reply Search(Call& c) {
       // Newest first, but SortLess breaks ties by id ascending in either direction: walk
       // the runs of equal dateUpdated from the newest, each in index order.
       auto hi = by_updated->end();
-      if (at != nullptr) hi = by_updated->lower_bound({at->GetInt64() + 1, std::string()});
+      if (at != nullptr && at->GetInt64() < std::numeric_limits<int64_t>::max()) {
+        hi = by_updated->lower_bound({at->GetInt64() + 1, std::string()});
+      }
       while (hi != by_updated->begin() && page_hits.size() < static_cast<size_t>(limit)) {
         auto lo = by_updated->lower_bound({std::prev(hi)->first.first, std::string()});
         take(lo, hi);

@@ -11,7 +11,8 @@
 namespace ghl::emulator {
 
 // RapidJSON's pool with 1 KB chunks instead of 64 KB: the emulator keeps every record as
-// a document of its own (two while the search view lags), and a million contacts must fit.
+// two documents of its own (the record and the search view's copy; three for a moment
+// after a change), and a million contacts must fit.
 class Pool : public rapidjson::MemoryPoolAllocator<> {
  public:
   Pool() : MemoryPoolAllocator(1024) {}

@@ -108,7 +108,8 @@ std::optional<int64_t> Filter::LowerBound(const std::string& field) const {
       if (name != "gte" && name != "gt") continue;
       const Scalar at = ToScalar(bound.value, true);
       if (at.kind != Scalar::kNumber) continue;
-      const auto ms = static_cast<int64_t>(std::floor(at.number));
+      // Clamped: a bound no time reaches (1e30) must not overflow the conversion.
+      const auto ms = static_cast<int64_t>(std::clamp(std::floor(at.number), -9.0e15, 9.0e15));
       if (!lowest || ms > *lowest) lowest = ms;
     }
   }
