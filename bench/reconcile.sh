@@ -35,13 +35,17 @@ done
 generate_ms=$(($(now_ms) - start))
 # Until search sees them all (its lag): a first pass that polled earlier would find no
 # contact to pair a row with and create (upsert) every row.
-total() {
+total() {  # sorted the way a poll is, so the emulator answers from its index
   curl -fsS -X POST "$emu_url/contacts/search" -H "Authorization: Bearer $token" \
     -H 'Version: 2021-07-28' -H 'content-type: application/json' \
-    -d "{\"locationId\":\"$location\",\"pageLimit\":1}" |
+    -d "{\"locationId\":\"$location\",\"pageLimit\":1,\"sort\":[{\"field\":\"dateUpdated\",\"direction\":\"asc\"}]}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'
 }
-until [ "$(total)" -ge "$n" ]; do sleep 0.5; done
+for i in $(seq 600); do
+  [ "$(total)" -ge "$n" ] && break
+  [ "$i" -lt 600 ] || { echo "ghl-emulator's search never showed the $n contacts" >&2; exit 1; }
+  sleep 0.5
+done
 emu_kb=$(awk '/VmRSS/ {print $2}' "/proc/$emu/status")
 
 mkdir -p "$work/data" "$work/mappings"
@@ -95,17 +99,24 @@ metric() {  # metric NAME [LABEL_TEXT]: the sum of its series (whose labels cont
   curl -fsS "$metrics_url" |
     awk -v m="$1" -v l="${2:-}" '$1 ~ "^"m"({|$)" && index($1, l) {s += $2} END {printf "%.3f\n", s}'
 }
-alive() {
+alive() {  # fails the bench if ghl-syncd exited or the step has waited past $deadline
   kill -0 "$daemon" 2>/dev/null || { echo "ghl-syncd exited:" >&2; tail -20 "$work/daemon.log" >&2; exit 1; }
+  if [ "$(date +%s)" -gt "$deadline" ]; then
+    echo "gave up waiting (${step_s}s); the daemon's log ends:" >&2
+    tail -20 "$work/daemon.log" >&2
+    exit 1
+  fi
 }
+step() { step_s=$1 deadline=$(($(date +%s) + $1)); }  # step SECONDS: a limit for the next waits
 start_daemon() {
   "$build/ghl-syncd" run --config "$work/ghl-syncd.yaml" >"$work/daemon.log" 2>&1 &
   daemon=$!
-  for _ in $(seq 1200); do grep -q 'http listener on' "$work/daemon.log" 2>/dev/null && break; alive; sleep 0.05; done
+  until grep -q 'http listener on' "$work/daemon.log" 2>/dev/null; do alive; sleep 0.05; done
   metrics_url="http://$(sed -n 's/.*http listener on \([0-9.:]*\) .*/\1/p' "$work/daemon.log")/metrics"
 }
-stop_daemon() { kill -TERM "$daemon"; wait "$daemon" || true; daemon=; }
-passes() { metric ghl_syncd_sync_passes_total | cut -d. -f1; }
+stop_daemon() { kill -TERM "$daemon" 2>/dev/null || true; wait "$daemon" || true; daemon=; }
+# Passes timed (the histogram is updated just after the pass counter).
+passes() { metric ghl_syncd_sync_pass_duration_seconds_count | cut -d. -f1; }
 wait_passes() {  # wait_passes K: until K passes are done
   until [ "$(passes)" -ge "$1" ]; do alive; sleep 0.2; done
 }
@@ -118,6 +129,7 @@ row() { rows+=("$(printf '| %s | %s | %s | %s |' "$@")"); }
 
 # 1. Link: the first pass reads every contact and every row and pairs them.
 write_csv asc "" 0
+step $((600 + n / 1000))  # the link pass: about 85 s at 1M here
 start=$(now_ms)
 start_daemon
 wait_passes 1
@@ -129,6 +141,7 @@ row "link: $n contacts and $n rows paired by email (first pass)" "$(seconds "$li
   "$(peak_mib) MiB" "$link_calls GHL calls, $link_writes writes"
 # Until the poll's overlap window has passed the generated contacts: a pass then reads
 # one search page.
+step $((600 + n / 2000))
 while true; do
   c=$(calls) p=$(passes)
   wait_passes $((p + 2))  # one whole pass after this moment
@@ -138,6 +151,7 @@ stop_daemon
 
 # 2. A fresh ghl-syncd per case, measured by its first pass.
 first_pass() {  # first_pass LABEL: starts ghl-syncd, times its first pass
+  step $((300 + n / 2000))
   start_daemon
   wait_passes 1
   local took
@@ -152,6 +166,7 @@ stop_daemon
 write_csv asc Changed 100
 start=$(now_ms)
 first_pass "1% changed: $((n / 100)) rows decided and queued"
+step $((300 + n / 1000))
 until [ "$(metric ghl_syncd_records_synced_total | cut -d. -f1)" -ge $((n / 100)) ] &&
   [ "$(outbox)" -eq 0 ]; do
   alive
