@@ -583,6 +583,62 @@ TEST(SyncInboxTest, AWebhookThatKeepsFailingDoesNotHoldUpTheOthersAndEndsInTheDl
   EXPECT_NE(usage.find("is not an entry id"), std::string::npos) << usage;
 }
 
+// A first pass bigger than the engine's commit batch (10,000 decisions): every row is
+// linked to its contact, in batches, with nothing written on either side and nothing
+// linked twice; the passes after it find nothing to do.
+TEST(SyncBatchTest, AFirstPassOfMoreThanOneCommitBatchLinksEveryRowOnce) {
+  SyncHarness h({"--no-rate-limit", "--search-lag-ms", "0"});
+  constexpr int kRows = 10'050;
+  auto generated = h.emu().Admin(
+      "POST", std::string("/locations/") + SyncHarness::kLocation + "/contacts/generate",
+      "{\"count\":" + std::to_string(kRows) + "}");
+  ASSERT_EQ(generated.status, 201) << generated.body;
+  // The generator's contacts: contact<i>@example.com, names from two lists of ten.
+  const char* first[] = {"Ada", "Grace",   "Alan",   "Edsger", "Barbara",
+                         "Ken", "Frances", "Donald", "Radia",  "Niklaus"};
+  const char* last[] = {"Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov",
+                        "Thompson", "Allen",  "Knuth",  "Perlman",  "Wirth"};
+  std::string csv = "id,first_name,last_name,email\n";
+  for (int i = 0; i < kRows; ++i) {
+    csv += "c-" + std::to_string(i) + "," + first[i % 10] + "," + last[i / 10 % 10] + ",contact" +
+           std::to_string(i) + "@example.com\n";
+  }
+  h.WriteConfig("", R"(  - {ghl: firstName, external: first_name}
+  - {ghl: lastName, external: last_name}
+  - {ghl: email, external: email, transforms: [trim, lower]}
+)");
+  h.WriteCsv(csv);
+  auto d = h.StartDaemon();
+  auto links = [&] {
+    auto [code, out] = h.Cli({"status", "--json"});
+    rapidjson::Document doc;
+    doc.Parse(out.substr(out.find('{')).c_str());
+    return code == 0 && doc.IsObject() && doc.HasMember("syncs")
+               ? doc["syncs"][0]["links"].GetInt64()
+               : int64_t{-1};
+  };
+  ASSERT_TRUE(SyncHarness::Eventually([&] { return links() == kRows; }, 60s)) << links() << "\n"
+                                                                              << d->Log();
+  const std::string url = h.MetricsUrl(*d);
+  std::this_thread::sleep_for(3s);  // the passes after it
+  const std::string metrics = testing::HttpRequest(url).body;
+  EXPECT_EQ(SyncHarness::Metric(metrics, "ghl_syncd_records_synced_total"), 0) << metrics;
+  EXPECT_EQ(SyncHarness::Metric(metrics, "ghl_syncd_outbox_depth"), 0) << metrics;
+  EXPECT_GE(SyncHarness::Metric(metrics, "ghl_syncd_sync_passes_total"), 2) << metrics;
+  EXPECT_EQ(h.Ghl().size(), static_cast<size_t>(kRows)) << "no contact created twice";
+  EXPECT_EQ(h.Csv().size(), static_cast<size_t>(kRows));
+  EXPECT_EQ(links(), kRows);
+  auto db = state::sqlite::Db::Open(h.state_path(), 5s);
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  EXPECT_EQ((*db)->QueryInt64("SELECT count(DISTINCT ghl_id) FROM links").value(), kRows);
+  EXPECT_EQ((*db)
+                ->QueryInt64("SELECT count(*) FROM links WHERE base_json NOT LIKE "
+                             "'%@example.com%'")
+                .value(),
+            0)
+      << "every link has its base";
+}
+
 // A deal in deals.csv names its customer by the contacts sync's external key; in GHL the
 // opportunity carries that contact's GHL id (mapping `references:`). A deal whose customer
 // is not linked yet waits and is created once it is; a deal made in GHL gets the
