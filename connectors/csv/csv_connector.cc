@@ -18,17 +18,18 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kMaxSettleWait{2000};
 
-// A cursor is "<content hash>" (a finished scan: resume point) or "<content hash>:<record>"
-// (a scan in progress). Anything else starts a full scan.
+// A cursor is "<scan id>" (a finished scan: resume point) or "<scan id>:<record>" (a scan
+// in progress), the scan id being the hash of the content hash and the shape the file was
+// read with. Anything else starts a full scan.
 struct Cursor {
-  std::string hash;
+  std::string scan_id;
   std::optional<std::size_t> next;  // set while a scan is in progress
 };
 
 std::optional<Cursor> ParseCursor(const std::string& text) {
   const std::size_t colon = text.find(':');
   Cursor c{text.substr(0, colon), std::nullopt};
-  if (c.hash.size() != 64) return std::nullopt;
+  if (c.scan_id.size() != 64) return std::nullopt;
   if (colon == std::string::npos) return c;
   std::size_t next = 0;
   const char* end = text.data() + text.size();
@@ -61,6 +62,13 @@ std::vector<WriteResult> AllFailed(const std::vector<WriteOp>& ops, Outcome outc
 
 }  // namespace
 
+CsvConnector::CsvConnector(CsvSettings settings) : settings_(std::move(settings)) {
+  std::string shape(1, settings_.shape.delimiter);
+  for (const auto& key : settings_.shape.key_columns) shape += '\x1f' + key;
+  shape += '\x1e' + settings_.shape.soft_delete_column;
+  shape_id_ = ContentHash(shape);
+}
+
 Result<void> CsvConnector::CheckSettled(const FileStamp& stamp, const std::string& hash) const {
   if (settings_.settle.count() == 0 || hash == written_hash_) return Ok();
   const milliseconds age = Age(stamp);
@@ -72,7 +80,7 @@ Result<void> CsvConnector::CheckSettled(const FileStamp& stamp, const std::strin
 }
 
 Result<std::shared_ptr<const CsvConnector::Snapshot>> CsvConnector::Load(
-    const std::string& unless_hash) {
+    const std::string& unless_scan_id) {
   auto read = ReadWholeFile(settings_.path);
   if (!read.ok()) return read.error();
   if (*read && !CheckSettled((*read)->stamp, ContentHash((*read)->bytes)).ok()) {
@@ -99,11 +107,12 @@ Result<std::shared_ptr<const CsvConnector::Snapshot>> CsvConnector::Load(
   if (*read) {
     snapshot->stamp = (*read)->stamp;
     snapshot->hash = ContentHash((*read)->bytes);
+    snapshot->scan_id = ContentHash(snapshot->hash + shape_id_);
     if (auto settled = CheckSettled(*snapshot->stamp, snapshot->hash); !settled.ok()) {
       return settled.error();
     }
   }
-  if (!unless_hash.empty() && snapshot->stamp && snapshot->hash == unless_hash) {
+  if (!unless_scan_id.empty() && snapshot->stamp && snapshot->scan_id == unless_scan_id) {
     return std::shared_ptr<const Snapshot>(snapshot);
   }
   if (latest_ && latest_->hash == snapshot->hash &&
@@ -140,9 +149,9 @@ ScanPage CsvConnector::Page(const Snapshot& snapshot, std::size_t from, std::siz
   if (page.done) {
     scan_.reset();
     // The resume point of a clean scan; after a scan with rejected rows, scan in full again.
-    page.cursor = page.complete && snapshot.stamp ? snapshot.hash : "";
+    page.cursor = page.complete && snapshot.stamp ? snapshot.scan_id : "";
   } else {
-    page.cursor = snapshot.hash + ":" + std::to_string(i);
+    page.cursor = snapshot.scan_id + ":" + std::to_string(i);
   }
   return page;
 }
@@ -150,11 +159,11 @@ ScanPage CsvConnector::Page(const Snapshot& snapshot, std::size_t from, std::siz
 Result<ScanPage> CsvConnector::Scan(const std::string& cursor, std::size_t limit) {
   if (limit == 0) limit = std::numeric_limits<std::size_t>::max();
   const auto c = ParseCursor(cursor);
-  if (c && c->next && scan_ && scan_->hash == c->hash) return Page(*scan_, *c->next, limit);
-  auto snapshot = Load(c && !c->next ? c->hash : "");
+  if (c && c->next && scan_ && scan_->scan_id == c->scan_id) return Page(*scan_, *c->next, limit);
+  auto snapshot = Load(c && !c->next ? c->scan_id : "");
   if (!snapshot.ok()) return snapshot.error();
   const auto& now = *snapshot;
-  if (c && !c->next && now->stamp && now->hash == c->hash) {
+  if (c && !c->next && now->stamp && now->scan_id == c->scan_id) {
     ScanPage unchanged;  // nothing changed since the scan that returned this cursor
     unchanged.cursor = cursor;
     return unchanged;
@@ -162,7 +171,7 @@ Result<ScanPage> CsvConnector::Scan(const std::string& cursor, std::size_t limit
   // A scan in progress whose reading is gone starts over on the file as it is now: rows
   // seen twice are harmless, rows never seen are not.
   scan_ = now;
-  const bool resume = c && c->next && now->hash == c->hash;
+  const bool resume = c && c->next && now->scan_id == c->scan_id;
   return Page(*now, resume ? *c->next : 0, limit);
 }
 

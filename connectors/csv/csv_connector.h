@@ -25,7 +25,7 @@ namespace ghl::connectors::csv {
 
 class CsvConnector final : public Connector {
  public:
-  explicit CsvConnector(CsvSettings settings) : settings_(std::move(settings)) {}
+  explicit CsvConnector(CsvSettings settings);
 
   Result<ScanPage> Scan(const std::string& cursor, std::size_t limit) override;
   Result<std::optional<Row>> Get(const std::string& key) override;
@@ -37,17 +37,21 @@ class CsvConnector final : public Connector {
   // One reading of the file, indexed.
   struct Snapshot {
     std::string hash;                // SHA-256 of the bytes, hex ("" for a missing file)
+    std::string scan_id;             // what scan cursors name: the bytes read with this shape
     std::optional<FileStamp> stamp;  // nullopt when the file does not exist (create: true)
     std::shared_ptr<const CsvTable> table;
   };
   // Reads the file now (reusing the index when the bytes are the same as last time). When
-  // its hash is `unless_hash`, the bytes are not parsed: the snapshot has no table (a
+  // its scan id is `unless_scan_id`, the bytes are not parsed: the snapshot has no table (a
   // rescan of an unchanged million-row file reads and hashes it, nothing more).
-  Result<std::shared_ptr<const Snapshot>> Load(const std::string& unless_hash = "");
+  Result<std::shared_ptr<const Snapshot>> Load(const std::string& unless_scan_id = "");
   Result<void> CheckSettled(const FileStamp& stamp, const std::string& hash) const;
   ScanPage Page(const Snapshot& snapshot, std::size_t from, std::size_t limit);
 
   CsvSettings settings_;
+  // The settings that decide how the bytes read (delimiter, key, soft-delete column), hashed
+  // into scan cursors: after a change to them an unchanged file is read again in full.
+  std::string shape_id_;
   // Until then a file modified moments ago is refused at once, not waited for (it was
   // still changing after the last wait).
   std::chrono::steady_clock::time_point no_wait_until_{};

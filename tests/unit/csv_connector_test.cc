@@ -440,6 +440,28 @@ TEST_F(CsvConnectorTest, UnchangedFileShortCircuitsAndPagesReadOneSnapshot) {
   EXPECT_TRUE(changed.complete);
 }
 
+// The cursor of a finished scan names the bytes and the settings they were read with: a
+// connector made again with the same settings (a restart) skips the unchanged file; one
+// whose key or delimiter changed (an edited mapping) reads it again, and says so when the
+// file no longer fits.
+TEST_F(CsvConnectorTest, AnUnchangedFileIsReadAgainWhenHowItIsReadChanges) {
+  auto c = On("id,name\n1,A\n2,B\n");
+  const ScanPage full = ScanOk(*c);
+  ASSERT_EQ(full.rows.size(), 2u);
+  auto same = On("");
+  const ScanPage unchanged = ScanOk(*same, full.cursor);
+  EXPECT_TRUE(unchanged.rows.empty());
+  EXPECT_EQ(unchanged.cursor, full.cursor);
+  auto rekeyed = On("", "", {"name"});
+  const ScanPage again = ScanOk(*rekeyed, full.cursor);
+  ASSERT_EQ(again.rows.size(), 2u);
+  EXPECT_EQ(again.rows[0].key, "A");
+  auto semicolon = On("", ", delimiter: ';'");
+  auto refused = semicolon->Scan(full.cursor, 0);
+  ASSERT_FALSE(refused.ok()) << "a file that no longer fits is reported, not skipped";
+  EXPECT_NE(refused.error().message.find("id"), std::string::npos) << refused.error().message;
+}
+
 TEST_F(CsvConnectorTest, TabAndSemicolonDelimiters) {
   auto tab = On("id\tname\n1\tA, B\n", ", delimiter: '\\t'");
   auto page = ScanOk(*tab);
