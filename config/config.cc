@@ -248,8 +248,8 @@ const Table<WebhooksConfig>& WebhooksTable() {
                       "How often the engine tries to commit a webhook's change (1 s apart, "
                       "doubling to 10 min) before it gives up and keeps the webhook in the "
                       "dead-letter queue (`ghl-syncd dlq`). The webhooks behind a failing one "
-                      "go on meanwhile; attempts made while the sync's passes fail too (an "
-                      "outage) do not count."),
+                      "go on meanwhile; attempts made while the sync's passes fail too or its "
+                      "connector fails its health check (an outage) do not count."),
           fields::Duration("retention", &W::retention, milliseconds(3'600'000),
                            milliseconds(365LL * 86'400'000),
                            "How long seen webhookIds (replay protection) and processed inbox "

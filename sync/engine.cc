@@ -402,9 +402,10 @@ void Engine::ProcessInbox() {
   // being undone when the earlier one finally goes through. After `inbox_max_attempts` the
   // row is failed: kept for `ghl-syncd dlq`, and the poll brings the record's state anyway.
   //
-  // An attempt counts only when its sync's last pass went through: while the passes fail
-  // too (its side unreachable, a custom field the mapping names deleted in GHL: a cause an
-  // operator fixes, after which the rows go through) the row waits 30 s, uncounted, so an
+  // An attempt counts only when its sync's last pass went through and its connector answers
+  // its health check now: while the passes fail too (its side unreachable, a custom field
+  // the mapping names deleted in GHL: a cause an operator fixes, after which the rows go
+  // through) or the side is down since the last pass, the row waits 30 s, uncounted, so an
   // hour's outage does not fill the dead-letter queue. Three rows failing in a row end the
   // round and the whole inbox waits a little (0.4 s doubling to 30 s): in an outage each
   // row could take a connect timeout.
@@ -436,8 +437,10 @@ void Engine::ProcessInbox() {
         return true;
       }
       if (!counts) {
-        spdlog::debug("{}: {}; its sync's passes fail too: tried again in {:.0f}s, not counted",
-                      which, error, static_cast<double>(wait) / 1000);
+        spdlog::debug(
+            "{}: {}; its sync's passes fail too or its side is unreachable: tried again in "
+            "{:.0f}s, not counted",
+            which, error, static_cast<double>(wait) / 1000);
       } else if (attempt == 1 || attempt % 5 == 0) {
         spdlog::warn(
             "{}: {}; tried again in {:.1f}s (attempt {} of {}); the webhooks behind it go on",
@@ -456,6 +459,15 @@ void Engine::ProcessInbox() {
       if (w_->runners[i].get() == runner) return status_[i].last_error.empty();
     }
     return true;
+  };
+  // Whether the runner's external side answers now: its last pass may be long past (a long
+  // poll_interval), and an outage since then must not count either.
+  auto reachable = [](SyncRunner* runner) {
+    auto health = runner->connector().Health();
+    if (!health.ok()) {
+      spdlog::debug("sync {}: {}", runner->name(), health.error().message);
+    }
+    return health.ok();
   };
   bool installs_changed = false;
   for (const auto& row : pending.value()) {
@@ -531,7 +543,7 @@ void Engine::ProcessInbox() {
       if (!r.ok()) {
         failure += fmt::format("{}sync {}: {}", failure.empty() ? "" : "; ", serving[i]->name(),
                                r.error().message);
-        counts = counts && passing(serving[i]);
+        counts = counts && passing(serving[i]) && reachable(serving[i]);
       }
     }
     if (!failure.empty()) {

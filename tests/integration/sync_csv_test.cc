@@ -583,6 +583,59 @@ TEST(SyncInboxTest, AWebhookThatKeepsFailingDoesNotHoldUpTheOthersAndEndsInTheDl
   EXPECT_NE(usage.find("is not an entry id"), std::string::npos) << usage;
 }
 
+// With a long poll_interval the last pass says nothing about now: a webhook that fails
+// because the CSV file went away after it is not counted toward the dead-letter queue (the
+// connector fails its health check), and goes through once the file is back.
+TEST(SyncInboxTest, AnOutageAfterTheLastPassDoesNotCountTowardTheDlq) {
+  SyncHarness h({"--no-rate-limit", "--search-lag-ms", "300"});
+  h.SetWebhooksExtra("  max_attempts: 2\n");
+  h.WriteConfig();
+  const auto mapping = h.dir() / "mappings/contacts.yaml";
+  std::ifstream in(mapping);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = text.find("poll_interval: 1s");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.replace(at, 17, "poll_interval: 1h");
+  h.dir().Write("mappings/contacts.yaml", text);
+  h.WriteCsv(kHeader + "a-1,Ann,Lee,ann@example.com,\n");
+  auto d = h.StartDaemon();
+  std::string ann;
+  ASSERT_TRUE(SyncHarness::Eventually([&] {
+    ByEmail(h.Ghl(), "ann@example.com", &ann);
+    return !ann.empty();
+  })) << d->Log();
+  // The create's result is recorded (its link has the GHL id) before the file goes.
+  auto linked = [&] {
+    auto db = state::sqlite::Db::Open(h.state_path(), 5s);
+    if (!db.ok()) return false;
+    auto n = (*db)->QueryInt64("SELECT count(*) FROM links WHERE ghl_id = '" + ann + "'");
+    return n.ok() && n.value() == 1;
+  };
+  ASSERT_TRUE(SyncHarness::Eventually(linked)) << d->Log();
+
+  const auto away = h.dir() / "contacts.csv.away";
+  std::filesystem::rename(h.csv_path(), away);
+  h.UpdateContact(ann, R"("firstName":"Annie")");
+  ASSERT_TRUE(d->WaitForLog("not counted", 15s)) << d->Log();
+  std::this_thread::sleep_for(3s);  // counted, two attempts would be over by now
+  EXPECT_EQ(d->CountInLog("gave up after"), 0) << d->Log();
+  auto db = state::sqlite::Db::Open(h.state_path(), 5s);
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  EXPECT_EQ((*db)->QueryInt64("SELECT max(attempts) FROM webhook_inbox").value(), 0);
+  EXPECT_EQ(
+      (*db)->QueryText("SELECT state FROM webhook_inbox WHERE instr(body, 'Annie') > 0").value(),
+      "new");
+
+  std::filesystem::rename(away, h.csv_path());
+  EXPECT_TRUE(SyncHarness::Eventually(
+      [&] {
+        const auto csv = h.Csv();
+        return csv.count("a-1") > 0 && csv.at("a-1").at("first_name") == "Annie";
+      },
+      45s))
+      << d->Log();
+}
+
 // A first pass bigger than the engine's commit batch (10,000 decisions): every row is
 // linked to its contact, in batches, with nothing written on either side and nothing
 // linked twice; the passes after it find nothing to do.
