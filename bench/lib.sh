@@ -3,6 +3,8 @@
 #   bench_setup PACKAGES -- TARGETS   sets $build (GHL_BENCH_BUILD=<dir> skips the build)
 #   bench_emulator ARGS...            sets $emu, $emu_url, $token, $location
 #   bench_free_port                   prints a free loopback port outside the ephemeral range
+#   bench_csv_sync POLL [YAML]        $work/ghl-syncd.yaml and a contacts <-> CSV mapping
+#   bench_metric URL NAME [LABEL]     the sum of a metric's series (whose labels hold LABEL)
 source scripts/lib.sh
 
 bench_setup() {
@@ -57,4 +59,49 @@ for _ in range(200):
     print(port)
     break
 PY
+}
+
+# bench_csv_sync POLL_INTERVAL [MORE_YAML]: $work/ghl-syncd.yaml for the emulator's location,
+# with limits high enough that the rate limiter never waits (a benchmark measures the
+# engine, not GHL's budget), MORE_YAML (top-level sections) appended; and
+# $work/mappings/contacts.yaml: contacts <-> data/contacts.csv (id, first_name,
+# last_name, email), paired by email.
+bench_csv_sync() {
+  mkdir -p "$work/data" "$work/mappings"
+  cat >"$work/ghl-syncd.yaml" <<YAML
+ghl:
+  base_url: $emu_url
+  rate_limit: {burst: 100000, daily: 100000000}
+  locations:
+    - id: $location
+      token: $token
+state:
+  path: state.db
+http:
+  listen: 127.0.0.1:0
+logging:
+  level: info
+  format: text
+connectors:
+  crm: {type: csv, dir: data}
+mappings_dir: mappings
+${2:-}
+YAML
+  cat >"$work/mappings/contacts.yaml" <<YAML
+object: contacts
+external: {connector: crm, file: contacts.csv}
+key: id
+match: [email]
+conflict: newest
+poll_interval: $1
+fields:
+  - {ghl: firstName, external: first_name}
+  - {ghl: lastName, external: last_name}
+  - {ghl: email, external: email, transforms: [trim, lower]}
+YAML
+}
+
+bench_metric() {
+  curl -fsS "$1" |
+    awk -v m="$2" -v l="${3:-}" '$1 ~ "^"m"({|$)" && index($1, l) {s += $2} END {printf "%.3f\n", s}'
 }

@@ -48,37 +48,7 @@ for i in $(seq 600); do
 done
 emu_kb=$(awk '/VmRSS/ {print $2}' "/proc/$emu/status")
 
-mkdir -p "$work/data" "$work/mappings"
-cat >"$work/ghl-syncd.yaml" <<YAML
-ghl:
-  base_url: $emu_url
-  rate_limit: {burst: 100000, daily: 100000000}
-  locations:
-    - id: $location
-      token: $token
-state:
-  path: state.db
-http:
-  listen: 127.0.0.1:0
-logging:
-  level: info
-  format: text
-connectors:
-  crm: {type: csv, dir: data}
-mappings_dir: mappings
-YAML
-cat >"$work/mappings/contacts.yaml" <<'YAML'
-object: contacts
-external: {connector: crm, file: contacts.csv}
-key: id
-match: [email]
-conflict: newest
-poll_interval: 5s
-fields:
-  - {ghl: firstName, external: first_name}
-  - {ghl: lastName, external: last_name}
-  - {ghl: email, external: email, transforms: [trim, lower]}
-YAML
+bench_csv_sync 5s
 # write_csv ORDER SUFFIX EVERY: the rows GHL has (the generator's names), in ascending or
 # descending order; every EVERY-th row's last name gets SUFFIX.
 write_csv() {
@@ -95,10 +65,7 @@ write_csv() {
   mv "$work/data/.contacts.tmp" "$work/data/contacts.csv"
   sleep 1.1  # the CSV connector reads a file unchanged for 1 s
 }
-metric() {  # metric NAME [LABEL_TEXT]: the sum of its series (whose labels contain LABEL_TEXT)
-  curl -fsS "$metrics_url" |
-    awk -v m="$1" -v l="${2:-}" '$1 ~ "^"m"({|$)" && index($1, l) {s += $2} END {printf "%.3f\n", s}'
-}
+metric() { bench_metric "$metrics_url" "$@"; }  # metric NAME [LABEL_TEXT]
 alive() {  # fails the bench if ghl-syncd exited or the step has waited past $deadline
   kill -0 "$daemon" 2>/dev/null || { echo "ghl-syncd exited:" >&2; tail -20 "$work/daemon.log" >&2; exit 1; }
   if [ "$(date +%s)" -gt "$deadline" ]; then

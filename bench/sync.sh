@@ -28,41 +28,11 @@ webhook_port=$(bench_free_port)
 curl -fsS -X PUT "$emu_url/_emulator/webhooks/config" -H 'content-type: application/json' \
   -d "{\"urls\":[\"http://127.0.0.1:$webhook_port/webhooks/ghl\"]}" >/dev/null
 
-cat >"$work/ghl-syncd.yaml" <<YAML
-ghl:
-  base_url: $emu_url
-  rate_limit: {burst: 100000, daily: 100000000}
-  locations:
-    - id: $location
-      token: $token
-state:
-  path: state.db
-http:
-  listen: 127.0.0.1:0
-webhooks:
+bench_csv_sync 1s "webhooks:
   enabled: true
   listen: 127.0.0.1:$webhook_port
   builtin_keys: false
-  public_key_files: [keys/ed25519.pem, keys/rsa.pem]
-logging:
-  level: info
-  format: text
-connectors:
-  crm: {type: csv, dir: data}
-mappings_dir: mappings
-YAML
-cat >"$work/mappings/contacts.yaml" <<'YAML'
-object: contacts
-external: {connector: crm, file: contacts.csv}
-key: id
-match: [email]
-conflict: newest
-poll_interval: 1s
-fields:
-  - {ghl: firstName, external: first_name}
-  - {ghl: lastName, external: last_name}
-  - {ghl: email, external: email, transforms: [trim, lower]}
-YAML
+  public_key_files: [keys/ed25519.pem, keys/rsa.pem]"
 write_csv() {  # write_csv SUFFIX_FOR_CHANGED_ROWS EVERY
   awk -v n="$n" -v suffix="$1" -v every="$2" 'BEGIN {
     print "id,first_name,last_name,email"
@@ -73,10 +43,7 @@ write_csv() {  # write_csv SUFFIX_FOR_CHANGED_ROWS EVERY
   }' >"$work/data/.contacts.tmp"
   mv "$work/data/.contacts.tmp" "$work/data/contacts.csv"
 }
-metric() {  # metric NAME [LABEL_TEXT]: the sum of its series (whose labels contain LABEL_TEXT)
-  curl -fsS "$metrics_url" |
-    awk -v m="$1" -v l="${2:-}" '$1 ~ "^"m"({|$)" && index($1, l) {s += $2} END {printf "%d\n", s}'
-}
+metric() { bench_metric "$metrics_url" "$@" | cut -d. -f1; }  # metric NAME [LABEL_TEXT]
 searches() { metric ghl_syncd_api_requests_total 'operation="contacts.search"'; }
 status_json() {
   "$build/ghl-syncd" status --json --config "$work/ghl-syncd.yaml" 2>"$work/status.err" | grep "^{" ||
