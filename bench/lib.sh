@@ -3,6 +3,7 @@
 #   bench_setup PACKAGES -- TARGETS   sets $build (GHL_BENCH_BUILD=<dir> skips the build)
 #   bench_emulator ARGS...            sets $emu, $emu_url, $token, $location
 #   bench_free_port                   prints a free loopback port outside the ephemeral range
+#   bench_syncd_yaml FILE [YAML]      a ghl-syncd.yaml for the emulator, limits out of the way
 #   bench_csv_sync POLL [YAML]        $work/ghl-syncd.yaml and a contacts <-> CSV mapping
 #   bench_metric URL NAME [LABEL]     the sum of a metric's series (whose labels hold LABEL)
 source scripts/lib.sh
@@ -61,14 +62,11 @@ for _ in range(200):
 PY
 }
 
-# bench_csv_sync POLL_INTERVAL [MORE_YAML]: $work/ghl-syncd.yaml for the emulator's location,
-# with limits high enough that the rate limiter never waits (a benchmark measures the
-# engine, not GHL's budget), MORE_YAML (top-level sections) appended; and
-# $work/mappings/contacts.yaml: contacts <-> data/contacts.csv (id, first_name,
-# last_name, email), paired by email.
-bench_csv_sync() {
-  mkdir -p "$work/data" "$work/mappings"
-  cat >"$work/ghl-syncd.yaml" <<YAML
+# bench_syncd_yaml FILE [MORE_YAML]: a ghl-syncd.yaml for the emulator's location, with
+# limits high enough that the rate limiter never waits (a benchmark measures the engine,
+# not GHL's budget), state in state.db beside it, MORE_YAML (top-level sections) appended.
+bench_syncd_yaml() {
+  cat >"$1" <<YAML
 ghl:
   base_url: $emu_url
   rate_limit: {burst: 100000, daily: 100000000}
@@ -82,11 +80,19 @@ http:
 logging:
   level: info
   format: text
-connectors:
-  crm: {type: csv, dir: data}
-mappings_dir: mappings
 ${2:-}
 YAML
+}
+
+# bench_csv_sync POLL_INTERVAL [MORE_YAML]: $work/ghl-syncd.yaml (bench_syncd_yaml) with the
+# CSV connector `crm` on data/, and $work/mappings/contacts.yaml: contacts <->
+# data/contacts.csv (id, first_name, last_name, email), paired by email.
+bench_csv_sync() {
+  mkdir -p "$work/data" "$work/mappings"
+  bench_syncd_yaml "$work/ghl-syncd.yaml" "connectors:
+  crm: {type: csv, dir: data}
+mappings_dir: mappings
+${2:-}"
   cat >"$work/mappings/contacts.yaml" <<YAML
 object: contacts
 external: {connector: crm, file: contacts.csv}

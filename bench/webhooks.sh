@@ -24,26 +24,12 @@ keys=$work/keys
 start_daemon() {
   local dir=$1
   mkdir -p "$dir/mappings"
-  cat >"$dir/ghl-syncd.yaml" <<YAML
-ghl:
-  base_url: $emu_url
-  locations:
-    - id: $location
-      token: $token
-state:
-  path: state.db
-http:
-  listen: 127.0.0.1:0
-logging:
-  level: info
-  format: text
-mappings_dir: mappings
+  bench_syncd_yaml "$dir/ghl-syncd.yaml" "mappings_dir: mappings
 webhooks:
   enabled: true
   listen: 127.0.0.1:0
   builtin_keys: false
-  public_key_files: [$keys/webhook-ed25519.pub.pem, $keys/webhook-rsa.pub.pem]
-YAML
+  public_key_files: [$keys/webhook-ed25519.pub.pem, $keys/webhook-rsa.pub.pem]"
   taskset -c 0 "$build/ghl-syncd" run --config "$dir/ghl-syncd.yaml" >"$dir/daemon.log" 2>&1 &
   daemon=$!
   for _ in $(seq 200); do grep -q 'webhook listener on' "$dir/daemon.log" 2>/dev/null && break; sleep 0.05; done

@@ -35,6 +35,16 @@ GhlContact ByEmail(const std::map<std::string, GhlContact>& ghl, const std::stri
   return {};
 }
 
+// The GHL id of the contact with `email` once the sync has created it ("" if it never is).
+std::string GhlIdOnceCreated(SyncHarness& h, const std::string& email) {
+  std::string id;
+  SyncHarness::Eventually([&] {
+    ByEmail(h.Ghl(), email, &id);
+    return !id.empty();
+  });
+  return id;
+}
+
 int CountEmail(const std::map<std::string, GhlContact>& ghl, const std::string& email) {
   int n = 0;
   for (const auto& [id, c] : ghl) n += c.at("email") == email ? 1 : 0;
@@ -498,11 +508,8 @@ TEST(SyncInboxTest, AWebhookThatKeepsFailingDoesNotHoldUpTheOthersAndEndsInTheDl
   const std::string header = "id,first_name,last_name,email,tags,pincode\n";
   h.WriteCsv(header + "a-1,Ann,Lee,ann@example.com,,4051\n");
   auto d = h.StartDaemon();
-  std::string ann;
-  ASSERT_TRUE(SyncHarness::Eventually([&] {
-    ByEmail(h.Ghl(), "ann@example.com", &ann);
-    return !ann.empty();
-  })) << d->Log();
+  const std::string ann = GhlIdOnceCreated(h, "ann@example.com");
+  ASSERT_FALSE(ann.empty()) << d->Log();
 
   // Three of them back to back (one edit in GHL often sends several webhooks): three
   // failures in a row must not be taken for an outage that holds the inbox. A fourth names
@@ -599,11 +606,8 @@ TEST(SyncInboxTest, AnOutageAfterTheLastPassDoesNotCountTowardTheDlq) {
   h.dir().Write("mappings/contacts.yaml", text);
   h.WriteCsv(kHeader + "a-1,Ann,Lee,ann@example.com,\n");
   auto d = h.StartDaemon();
-  std::string ann;
-  ASSERT_TRUE(SyncHarness::Eventually([&] {
-    ByEmail(h.Ghl(), "ann@example.com", &ann);
-    return !ann.empty();
-  })) << d->Log();
+  const std::string ann = GhlIdOnceCreated(h, "ann@example.com");
+  ASSERT_FALSE(ann.empty()) << d->Log();
   // The create's result is recorded (its link has the GHL id) before the file goes.
   auto linked = [&] {
     auto db = state::sqlite::Db::Open(h.state_path(), 5s);
