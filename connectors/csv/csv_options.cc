@@ -155,8 +155,10 @@ std::string OptionsMarkdown() {
          config::MarkdownTable(connection) + "\nThe file, in a mapping's `external:` block:\n\n" +
          config::MarkdownTable(resource) +
          "\nA CSV file (RFC 4180; CRLF or LF; a UTF-8 BOM is kept) with a header row. Every scan "
-         "reads the whole file (and reports nothing when its bytes have not changed since the "
-         "last scan); a row's version is a hash of its cells. Rows that cannot be read (broken "
+         "reads the whole file; when neither its bytes nor how they are read (delimiter, key, "
+         "soft-delete column) changed since the last complete scan, it reports nothing without "
+         "parsing the file. A row's version is a hash of its cells. Rows that cannot be read "
+         "(broken "
          "quoting, wrong "
          "field count, missing or duplicate key, not UTF-8) are reported with their line and "
          "never taken as deleted. Writes rewrite the file atomically (temporary file, fsync, "
