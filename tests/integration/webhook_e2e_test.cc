@@ -210,7 +210,8 @@ TEST_F(WebhookEndToEnd, TheLegacyRsaSignatureAloneIsAcceptedAndCanBeSwitchedOff)
 TEST_F(WebhookEndToEnd, ALockedStateFileGets429AndTheEmulatorsRetryIsStoredOnce) {
   const std::string url = StartDaemon("  busy_timeout: 100ms\n");
   ASSERT_FALSE(url.empty());
-  auto locker = state::sqlite::Db::Open(dir_ / "state.db", 0ms);
+  // Waits out the daemon's own short writes (its engine starting) to take the lock.
+  auto locker = state::sqlite::Db::Open(dir_ / "state.db", 5s);
   ASSERT_TRUE(locker.ok());
   ASSERT_TRUE((*locker)->Exec("BEGIN EXCLUSIVE").ok());
   PointEmulatorAt(url, "[300,300,300]");
