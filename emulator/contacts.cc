@@ -477,7 +477,7 @@ Reply Search(Call& c) {
   };
   Collection& contacts = c.emu.world().contacts;
   std::vector<const Json*> page_hits;
-  std::optional<size_t> total;
+  size_t total = 0;
   const Collection::ByUpdated* by_updated = sort.size() == 1 && sort[0].field == "dateUpdated"
                                                 ? contacts.SearchViewByUpdated(c.now_ms)
                                                 : nullptr;
@@ -523,12 +523,11 @@ Reply Search(Call& c) {
     }
     std::string key = location + '\0' + query + '\0';
     if (body->HasMember("filters")) key += Dump((*body)["filters"]);
-    total = contacts.CachedCount(key);
-    if (!total) {
-      size_t n = 0;
-      for (auto it = first; it != by_updated->end(); ++it) n += matches(*it->second) ? 1 : 0;
-      contacts.RememberCount(key, n);
-      total = n;
+    if (auto cached = contacts.CachedCount(key)) {
+      total = *cached;
+    } else {
+      for (auto it = first; it != by_updated->end(); ++it) total += matches(*it->second) ? 1 : 0;
+      contacts.RememberCount(key, total);
     }
   } else {
     std::vector<const Json*> hits;
@@ -558,7 +557,7 @@ Reply Search(Call& c) {
     list.PushBack(item, a);
   }
   d.AddMember("contacts", list, a);
-  d.AddMember("total", static_cast<uint64_t>(*total), a);
+  d.AddMember("total", static_cast<uint64_t>(total), a);
   return JsonReply(200, d);
 }
 
