@@ -49,6 +49,7 @@ Emulator::Emulator(boost::asio::io_context& io, EmulatorOptions options)
 Emulator::~Emulator() = default;
 
 int64_t Emulator::NowMs() const {
+  if (options_.now_ms) return options_.now_ms();
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -142,6 +143,18 @@ void Emulator::Handle(Request&& req, std::shared_ptr<Responder> responder) {
     return AfterDelay(io_, faults_.latency_ms, [responder, res] { responder->Send(*res); });
   }
   responder->Send(std::move(*res));
+}
+
+Reply Emulator::HandleNow(Request& req) {
+  DispatchInfo info;
+  Reply reply = Dispatch(req, &info, /*as_user=*/false);
+  const std::string target(req.target());
+  request_log_.push_back({NowMs(), std::string(req.method_string()),
+                          target.substr(0, target.find('?')), reply.status, info.rate_key,
+                          info.location_id});
+  if (request_log_.size() > kRequestLogLimit) request_log_.pop_front();
+  for (auto& [k, v] : info.headers) reply.headers.emplace_back(k, v);
+  return reply;
 }
 
 Reply Emulator::Dispatch(Request& req, DispatchInfo* info, bool as_user) {

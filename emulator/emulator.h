@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <random>
 #include <set>
@@ -71,6 +72,9 @@ struct EmulatorOptions {
   int64_t search_lag_ms = 2000;  // GHL: "updates may take a few seconds to appear in search"
   int64_t access_token_ttl_s = 86'399;
   std::string snapshot_path;  // where the world is saved (snapshot.h); empty: nowhere
+  // The emulator's time (Unix ms) for records, search lag and rate limits; empty: the system
+  // clock. The in-process simulation (tests/simulation/) runs it on a fake clock.
+  std::function<int64_t()> now_ms;
 };
 
 class Emulator {
@@ -79,6 +83,11 @@ class Emulator {
   ~Emulator();
 
   void Handle(http_server::Request&& req, std::shared_ptr<http_server::Responder> responder);
+  // One API request as the app makes it, in process and at once: route → auth → Version →
+  // rate limit → handler, logged like Handle's; the X-RateLimit-* headers are added to the
+  // reply's. No transport faults (resets, timeouts, latency, spoiled bodies): the caller
+  // injects its own.
+  Reply HandleNow(http_server::Request& req);
 
   // Creates the default world (one location, its PIT, a pipeline, a calendar, custom
   // fields, a user) and returns a human-readable summary of ids and the token.

@@ -50,7 +50,8 @@ SyncRunner::SyncRunner(std::shared_ptr<const mapping::Mapping> mapping,
       clock_(clock),
       options_(options),
       counters_(std::move(counters)),
-      rules_(RulesOf(mapping_->spec())) {}
+      rules_(RulesOf(mapping_->spec())),
+      rng_(options_.seed != 0 ? options_.seed : std::random_device{}()) {}
 
 bool SyncRunner::Serves(const std::string& location_id, mapping::GhlObject object) const {
   return object == mapping_->spec().object &&

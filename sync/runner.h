@@ -52,6 +52,7 @@ struct RunnerOptions {
   int64_t backoff_base_ms = 1'000;
   int64_t backoff_max_ms = 600'000;
   int64_t echo_ttl_ms = 600'000;
+  uint64_t seed = 0;  // of the backoff jitter; 0: from std::random_device (a replay sets it)
 };
 
 // One decided action, for `plan`, logs and counters.
@@ -190,7 +191,7 @@ class SyncRunner {
     mapping::Fields fields;
   };
   std::map<int64_t, std::deque<Written>> ledger_;
-  std::mt19937_64 rng_{std::random_device{}()};
+  std::mt19937_64 rng_;
 };
 
 }  // namespace ghl::sync
