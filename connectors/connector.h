@@ -84,6 +84,11 @@ struct WriteOp {
   // version now ("" when gone), so that a change made between the engine's last scan and
   // this write is never written over. Empty: write unconditionally.
   std::string expect_version;
+  // The same for every attempt of this write (the outbox job's idempotency key); "" when
+  // the caller has none. A connector whose source deduplicates by such a key (a REST API's
+  // Idempotency-Key header) sends it with a create, so that a create sent again after its
+  // answer was lost makes no second row.
+  std::string idempotency_key;
 };
 
 struct WriteResult {
@@ -113,6 +118,22 @@ class Connector {
   // Is the source reachable and shaped as configured (file readable, table and columns
   // present, endpoint answering)? The message says what to fix.
   virtual Result<void> Health() = 0;
+
+  // For a create (an upsert with an empty key) that was attempted before and whose answer
+  // was lost (a timeout, a reset, a 5xx after the source applied it, a crash with the call
+  // in flight): the row that attempt made, found by what `op` writes, so that the caller
+  // records it instead of creating a second one. The result:
+  //   kOk, key set        found: the row's key (and version, where known)
+  //   kOk, key empty      nothing to find: writing `op` again makes no second row (none
+  //                       was made, or the source deduplicates it by op.idempotency_key,
+  //                       or, by default, this connector cannot look creates up)
+  //   kRetry              could not be told now (the source is unreachable); message: why
+  //   kFatal              can never be told (`op` writes nothing to find it by); a person
+  //                       must look (message: what, and where)
+  virtual WriteResult FindCreated(const WriteOp& op) {
+    (void)op;
+    return {Outcome::kOk, "", "", ""};
+  }
 
   // "csv:/srv/export/contacts.csv", "postgresql:crm/public.contacts"; never a secret.
   virtual std::string Describe() const = 0;

@@ -46,6 +46,7 @@ struct HttpSession::Raw {
   CURLcode code = CURLE_OK;
   std::string error;
   bool too_large = false;
+  bool sent = false;  // request bytes went out (an answer, or a failure after sending)
 };
 
 std::string HttpAnswer::Header(const std::string& lowercase_name) const {
@@ -124,11 +125,17 @@ std::string HttpSession::Redact(std::string text) const {
 
 HttpAnswer HttpSession::Call(const std::string& method, const std::string& target,
                              const std::string& body) {
-  const std::string what = method + " " + target;
+  return Call(Request{method, target, body, {}, std::nullopt});
+}
+
+HttpAnswer HttpSession::Call(const Request& request) {
+  const std::string what = request.method + " " + request.target;
+  const bool repeatable =
+      request.repeatable.value_or(request.method != "POST" && request.method != "PATCH");
   for (int attempt = 1;; ++attempt) {
     WaitForLimiter();
     limiter_->RecordSend(Now());
-    Raw raw = Perform(method, target, body);
+    Raw raw = Perform(request, repeatable);
     ++stats_.requests;
     if (attempt > 1) ++stats_.retries;
     HttpAnswer a;
@@ -136,7 +143,8 @@ HttpAnswer HttpSession::Call(const std::string& method, const std::string& targe
     a.status = raw.code == CURLE_OK ? raw.status : 0;
     a.body = std::move(raw.body);
     a.headers = std::move(raw.headers);
-    const auto wait = Classify(a, what, raw.code == CURLE_OK ? "" : raw.error);
+    const auto wait =
+        Classify(a, what, raw.code == CURLE_OK ? "" : raw.error, repeatable || !raw.sent);
     if (!wait) return a;
     spdlog::warn("{}: {}; retrying in {}", options_path_, a.message, Seconds(*wait));
     Sleep(*wait);
@@ -144,7 +152,8 @@ HttpAnswer HttpSession::Call(const std::string& method, const std::string& targe
 }
 
 std::optional<Clock::Duration> HttpSession::Classify(HttpAnswer& a, const std::string& what,
-                                                     const std::string& transport_error) {
+                                                     const std::string& transport_error,
+                                                     bool resendable) {
   const bool last = a.attempts >= options_.retry.max_attempts;
   const std::string after = last ? " after " + std::to_string(a.attempts) + " attempt(s)" : "";
   a.outcome = Outcome::kRetry;
@@ -172,6 +181,14 @@ std::optional<Clock::Duration> HttpSession::Classify(HttpAnswer& a, const std::s
     a.message = a.status == 0 ? what + " failed" + after + ": " + transport_error
                               : what + " answered " + std::to_string(a.status) + after + ": " +
                                     Redact(a.body);
+    if (!resendable) {
+      // It may have been carried out: sending it again could do it twice (a second item).
+      ++stats_.not_resent;
+      a.message +=
+          " (not sent again within the call: the API may have carried it out; the retry "
+          "looks for what it did first)";
+      return std::nullopt;
+    }
     if (last) return std::nullopt;
     return Backoff(a.attempts);
   }
@@ -190,8 +207,10 @@ std::optional<Clock::Duration> HttpSession::Classify(HttpAnswer& a, const std::s
   return std::nullopt;
 }
 
-HttpSession::Raw HttpSession::Perform(const std::string& method, const std::string& target,
-                                      const std::string& body) {
+HttpSession::Raw HttpSession::Perform(const Request& request, bool repeatable) {
+  const std::string& method = request.method;
+  const std::string& target = request.target;
+  const std::string& body = request.body;
   CURL* curl = static_cast<CURL*>(curl_);
   curl_easy_reset(curl);  // keeps the open connections
   Raw raw;
@@ -216,6 +235,7 @@ HttpSession::Raw HttpSession::Perform(const std::string& method, const std::stri
   headers.Add("Expect:");
   if (!body.empty()) headers.Add("Content-Type: application/json");
   for (const auto& [name, value] : options_.headers) headers.Add(name + ": " + value);
+  for (const auto& [name, value] : request.headers) headers.Add(name + ": " + value);
   if (auth.type == "bearer") headers.Add("Authorization: Bearer " + auth.token.Reveal());
   if (auth.type == "api_key_header") headers.Add(auth.header + ": " + auth.token.Reveal());
   if (auth.type == "basic") {
@@ -226,6 +246,9 @@ HttpSession::Raw HttpSession::Perform(const std::string& method, const std::stri
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  // On a reused connection that dies before any answer libcurl sends the request again by
+  // itself; a request that must not be repeated gets a connection of its own.
+  if (!repeatable) curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(
@@ -262,6 +285,9 @@ HttpSession::Raw HttpSession::Perform(const std::string& method, const std::stri
   long connects = 0;
   curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
   stats_.connections_opened += connects;
+  long request_size = 0;
+  curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &request_size);
+  raw.sent = request_size > 0 || raw.status != 0;
   if (raw.code != CURLE_OK) {
     raw.status = 0;
     raw.error =

@@ -110,6 +110,12 @@ const Table<ConnectionOptions>& ConnectionTable() {
                       "This connector's own request limit."),
       fields::Section("retry", &ConnectionOptions::retry, RetryTable(), "Retries within a call."),
       HeadersField(),
+      fields::String("idempotency_header", &ConnectionOptions::idempotency_header,
+                     "A request header by which the API recognises a create it has already "
+                     "carried out (`Idempotency-Key`, as Stripe and others name it). Creates "
+                     "send it with the write's key, the same on every attempt, so a create "
+                     "sent again after its answer was lost makes no second item; creates are "
+                     "then also retried within the call. Set it only if the API honours it."),
   });
   return table;
 }
@@ -179,8 +185,8 @@ const Table<ListOptions>& ListTable() {
   return table;
 }
 
-const Table<CallOptions>& CallTable() {
-  static const Table<CallOptions> table({
+std::vector<config::Field<CallOptions>> CallFields() {
+  return {
       fields::Enum("method", &CallOptions::method, {"GET", "POST", "PUT", "PATCH", "DELETE"},
                    "HTTP method; defaults: get GET, create POST, update PATCH, delete DELETE."),
       fields::String("path", &CallOptions::path,
@@ -193,7 +199,36 @@ const Table<CallOptions>& CallTable() {
       fields::String("key", &CallOptions::key,
                      "create: where the new item's key is in the response; default: "
                      "key_field within the item."),
-  });
+  };
+}
+
+const Table<CallOptions>& CallTable() {
+  static const Table<CallOptions> table(CallFields());
+  return table;
+}
+
+// The create call: the call's keys, and how a create whose answer was lost is found.
+const Table<CallOptions>& CreateTable() {
+  static const Table<CallOptions> table([] {
+    auto f = CallFields();
+    f.push_back(fields::String(
+        "match", &CallOptions::match,
+        "A field every create writes and the API keeps unique (`email`). When a create's "
+        "answer was lost (timeout, reset, 5xx, a stop with the call in flight), the next "
+        "attempt first lists list.path filtered by it (`match_param`) and, when an item has "
+        "the value the create wrote (compared without regard to case), records that item "
+        "instead of creating a second one."));
+    f.push_back(fields::String("match_param", &CallOptions::match_param,
+                               "Query parameter of list.path that filters items by `match` "
+                               "(`?email=ada@example.com`); default: `match`."));
+    f.push_back(fields::Bool(
+        "allow_duplicates", &CallOptions::allow_duplicates,
+        "Accept that a create whose answer was lost may be made again (a second item): for "
+        "an API with neither a unique field for `match` nor an `idempotency_header`, or a "
+        "mapping that never creates items here (direction to_ghl, or a key the mapping "
+        "writes). Without one of the three the configuration is refused."));
+    return f;
+  }());
   return table;
 }
 
@@ -210,7 +245,7 @@ const Table<ResourceOptions>& ResourceTable() {
                      "tells apart two edits within the same second). Without it the "
                      "version is the hash alone."),
       fields::Section("get", &ResourceOptions::get, CallTable(), "Reading one item."),
-      fields::Section("create", &ResourceOptions::create, CallTable(), "Creating an item."),
+      fields::Section("create", &ResourceOptions::create, CreateTable(), "Creating an item."),
       fields::Section("update", &ResourceOptions::update, CallTable(), "Updating an item."),
       fields::Section("delete", &ResourceOptions::remove, CallTable(), "Deleting an item."),
   });
@@ -258,6 +293,26 @@ void Complete(ResourceOptions& r, const ConnectorSpec& spec, Context& ctx) {
   if (!r.list.path.empty() && r.list.path[0] != '/') {
     ctx.Error(node["list"], "list.path must start with '/'");
   }
+  if (r.create.match_param.empty()) r.create.match_param = r.create.match;
+}
+
+// A create whose answer is lost (a timeout, a reset, a 5xx after the API applied it, a stop
+// with the call in flight) is attempted again: without a way to find what it made, or an
+// API that recognises it, that makes a second item. Refused unless the user accepts it.
+void CheckCreatesIdempotent(const ResourceOptions& r, const ConnectionOptions& c,
+                            const ConnectorSpec& spec, Context& ctx) {
+  if (!r.create.match.empty() || !c.idempotency_header.empty() || r.create.allow_duplicates) {
+    return;
+  }
+  const YAML::Node& node = spec.resource;
+  ctx.Error(node["create"] ? node["create"] : node,
+            "creates are not idempotent: a create whose answer is lost (timeout, reset, 5xx, a "
+            "stop during the call) would be made again as a second item. Set create.match to a "
+            "field every create writes and the API keeps unique (e.g. `match: email`), or " +
+                spec.options_path +
+                ".idempotency_header if the API honours one (e.g. Idempotency-Key); or, for a "
+                "mapping that never creates items here, or to accept duplicates, "
+                "create.allow_duplicates: true");
 }
 
 }  // namespace
@@ -279,6 +334,7 @@ std::optional<Options> ParseOptions(const ConnectorSpec& spec, config::Diagnosti
     auto scope = ctx.Enter(spec.resource_path);
     ResourceTable().Parse(o.resource, spec.resource, ctx);
     Complete(o.resource, spec, ctx);
+    CheckCreatesIdempotent(o.resource, o.connection, spec, ctx);
   }
   if (errors.size() > before) return std::nullopt;
   return o;
@@ -299,8 +355,23 @@ std::string ReferenceMarkdown() {
          "the version of the item as the API answered it (or as a follow-up GET reads it when "
          "the answer has no item), which is how the daemon recognises its own writes. An "
          "update that answers 404 becomes a create under the given key; deleting a missing "
-         "item succeeds. 429 (honouring Retry-After), 5xx, timeouts and resets are retried "
-         "within the call, then left to the engine; 401 and 403 (credentials refused) make "
+         "item succeeds. Reads, updates and deletes are retried within the call on 429 "
+         "(honouring Retry-After), 5xx, timeouts and resets, then left to the engine. "
+         "**Creates are idempotent across a lost answer** (a timeout, a reset, a 5xx after the "
+         "API applied it, a stop or crash with the call in flight): a create is sent again "
+         "within the call only when it cannot have reached the API (connection refused, 429) "
+         "or with `idempotency_header`; otherwise the engine retries it, and first looks for "
+         "what it may have made. With `create.match` (e.g. `email`) that attempt lists "
+         "list.path filtered by the value the create wrote (`?email=...`, following pages; "
+         "the value is compared again, without regard to case) and records the item found "
+         "instead of creating another; two items with the value, or a create that writes "
+         "none, go to the dead-letter queue for a person to check. With "
+         "`idempotency_header` (e.g. `Idempotency-Key`) every attempt sends the outbox "
+         "job's idempotency key (the same for every attempt of the job, restarts included), and "
+         "the API answers "
+         "the first create again. `ghl-syncd check` refuses a resource with neither, unless "
+         "`create.allow_duplicates: true` accepts a second item after a lost answer (or the "
+         "mapping never creates items there). 401 and 403 (credentials refused) make "
          "writes wait and retry until the credentials are fixed, never dead-letter them; "
          "other 4xx answers are permanent errors with the body kept. With an updated_field, "
          "updates are compare-and-set: a GET just before the write compares its "

@@ -12,6 +12,7 @@
 //       rate_limit: {requests: 10, per: 1s}
 //       retry: {max_attempts: 4, base_delay: 500ms, max_delay: 30s}
 //       headers: {Accept-Language: en}
+//       idempotency_header: Idempotency-Key   # where the API deduplicates creates by it
 // Resource:
 //   external:
 //     connector: shop
@@ -22,6 +23,7 @@
 //       updated_since: {param: updated_since, format: iso8601}
 //     key_field: id
 //     updated_field: updated_at
+//     create: {match: email}                # how a create whose answer was lost is found
 //     update: {method: PUT}
 #pragma once
 
@@ -69,6 +71,9 @@ struct ConnectionOptions {
   RateLimitOptions rate_limit;
   RetryOptions retry;
   std::map<std::string, std::string> headers;  // sent with every request
+  // A header the API deduplicates creates by ("Idempotency-Key"); "" = the API has none.
+  // Creates send the write's idempotency key in it, and are then retried within the call.
+  std::string idempotency_header;
 };
 
 struct PaginationOptions {
@@ -100,6 +105,11 @@ struct CallOptions {
   std::string path;    // a template with {key}; "" until defaulted from list.path
   std::string item;    // where the item is in the response; "" = the body itself
   std::string key;     // create only: where the new key is in the response
+  // create only: how a create whose answer was lost is found again (FindCreated).
+  std::string match;              // a field the create writes that the API keeps unique ("email")
+  std::string match_param;        // list.path's query parameter filtering by it; "" = `match`
+  bool allow_duplicates = false;  // accept a second item after a lost answer (no match, no
+                                  // idempotency_header); else the configuration is refused
 };
 
 struct ResourceOptions {

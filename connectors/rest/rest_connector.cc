@@ -1,6 +1,9 @@
 #include "connectors/rest/rest_connector.h"
 
 #include <curl/curl.h>
+#include <fmt/format.h>
+
+#include <random>
 
 #include "connectors/rest/json.h"
 #include "connectors/rest/pagination.h"
@@ -22,6 +25,15 @@ std::string LastSegment(std::string location) {
 }
 
 bool Gone(long status) { return status == 404 || status == 410; }
+
+// An idempotency key for a create whose caller has none: the same for the retries within
+// this call only.
+std::string RandomKey() {
+  std::random_device rd;
+  std::uniform_int_distribution<uint64_t> d;
+  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  return fmt::format("ghl-syncd-{:016x}{:016x}", d(rng), d(rng));
+}
 
 WriteResult Failed(const HttpAnswer& answer) {
   WriteResult w;
@@ -146,18 +158,21 @@ WriteResult RestConnector::Upsert(const WriteOp& op) {
     if (auto it = fields.find(key_field); it != fields.end() && mapping::IsNull(it->second)) {
       fields.erase(it);  // the API assigns it
     }
-    return Create(fields);
+    return Create(fields, op.idempotency_key);
   }
   // The key is in the path: the body carries the other fields only.
   mapping::Fields changes = op.fields;
   changes.erase(key_field);
   const CallOptions& update = options_.resource.update;
-  HttpAnswer answer = session_.Call(update.method, PathFor(update, op.key), Body(changes));
+  // The item is named by its key and the body holds values, not changes to them: sent
+  // twice it leaves the same item, so it is retried within the call (PATCH included).
+  HttpAnswer answer =
+      session_.Call({update.method, PathFor(update, op.key), Body(changes), {}, true});
   if (answer.outcome == Outcome::kFatal && Gone(answer.status)) {
     // Not there: an upsert creates it, under the given key.
     mapping::Fields fields = op.fields;
     fields[key_field] = op.key;
-    return Create(fields);
+    return Create(fields, op.idempotency_key);
   }
   if (answer.outcome != Outcome::kOk) {
     WriteResult w = Failed(answer);
@@ -167,9 +182,19 @@ WriteResult RestConnector::Upsert(const WriteOp& op) {
   return Written(answer, update, op.key, false);
 }
 
-WriteResult RestConnector::Create(const mapping::Fields& fields) {
+WriteResult RestConnector::Create(const mapping::Fields& fields,
+                                  const std::string& idempotency_key) {
   const CallOptions& create = options_.resource.create;
-  HttpAnswer answer = session_.Call(create.method, create.path, Body(fields));
+  const std::string& header = options_.connection.idempotency_header;
+  Request request{create.method, create.path, Body(fields), {}, std::nullopt};
+  if (!header.empty()) {
+    // The API recognises the create by its key: safe to send again, within the call too.
+    request.headers.emplace_back(header, idempotency_key.empty() ? RandomKey() : idempotency_key);
+    request.repeatable = true;
+  } else {
+    request.repeatable = false;  // whatever the method: a second one may be a second item
+  }
+  HttpAnswer answer = session_.Call(request);
   if (answer.outcome != Outcome::kOk) return Failed(answer);
   return Written(answer, create, "", true);
 }

@@ -23,6 +23,18 @@
 //        After a kRetry for lack of an answer (5xx, 429, timeouts), the ops after it are
 //        not attempted and are kRetry too.
 //
+// Creates and lost answers: a create (POST) is not sent again within the call once it may
+// have reached the API (http_session.h); it ends kRetry and the engine retries it after
+// FindCreated:
+//   create.match           FindCreated GETs list.path?<match_param>=<value the create
+//                          wrote> (following pages) and returns the one item whose `match`
+//                          field has that value (compared without regard to case; the
+//                          filter is checked here, not trusted); two or more: kFatal
+//   idempotency_header     every create carries op.idempotency_key (a random one when the
+//                          op has none) in that header, is retried within the call, and
+//                          FindCreated has nothing to look up: sending it again is safe
+// ParseOptions refuses a resource with neither unless create.allow_duplicates is set.
+//
 // Versions (how the engine recognises its own writes): Row::version is a hash of the
 // item's JSON with members in canonical (sorted) order, prefixed by the item's
 // updated_field value and '|' when configured ("2024-05-01T10:00:00Z|3f2a..."): the hash
@@ -57,6 +69,7 @@ class RestConnector final : public Connector {
   Result<std::optional<Row>> Get(const std::string& key) override;
   std::vector<WriteResult> Write(const std::vector<WriteOp>& ops) override;
   Result<void> Health() override;
+  WriteResult FindCreated(const WriteOp& op) override;
   std::string Describe() const override;
 
   const Stats& stats() const { return session_.stats(); }
@@ -68,6 +81,7 @@ class RestConnector final : public Connector {
             {"server_error", s.server_errors},
             {"transport_error", s.transport_errors},
             {"auth_error", s.auth_errors},
+            {"not_resent", s.not_resent},
             {"connection", s.connections_opened}};
   }
 
@@ -81,7 +95,10 @@ class RestConnector final : public Connector {
   Item ReadItem(const rapidjson::Value& item, const std::string& fallback_key = "") const;
   std::string PathFor(const CallOptions& call, const std::string& key) const;
   WriteResult Upsert(const WriteOp& op);
-  WriteResult Create(const mapping::Fields& fields);
+  // `idempotency_key`: sent in connection.idempotency_header when that is set.
+  WriteResult Create(const mapping::Fields& fields, const std::string& idempotency_key);
+  // The text of create.match as a create of `op` writes it; "" when it writes none.
+  std::string MatchValue(const WriteOp& op) const;
   // kOk when `op` has no expect_version or the item's version is still it; else
   // kConflict (or kRetry when the item cannot be read).
   WriteResult Unchanged(const WriteOp& op);

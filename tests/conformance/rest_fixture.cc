@@ -53,13 +53,16 @@ class RestFixture final : public ConnectorFixture {
          "get.path '/customers/one' has no {key}"},
         {"bad method", Spec(Options(), "{list: {path: /customers}, update: {method: PUSH}}"),
          "external.update.method: 'PUSH' is not one of"},
+        {"creates not idempotent", Spec(Options(), "{list: {path: /customers}}"),
+         "creates are not idempotent: a create whose answer is lost"},
     };
   }
 
  private:
   static constexpr const char* kResource =
       "{connector: under_test, list: {path: /customers, items: data, pagination: {type: page},"
-      " updated_since: {param: updated_since, format: iso8601}}, updated_field: updated_at}";
+      " updated_since: {param: updated_since, format: iso8601}}, updated_field: updated_at,"
+      " create: {match: email}}";
 
   std::string Options(const std::string& extra = "") const {
     return "{type: rest, base_url: '" + server_.url() + "'" + (extra.empty() ? "" : ", ") + extra +

@@ -30,11 +30,18 @@ class RestConnectorTest : public ::testing::Test {
     ConnectorSpec spec;
     spec.name = "shop";
     spec.type = "rest";
-    spec.options = YAML::Load("type: rest\nbase_url: " + server_->url() + "\n" + connection);
+    spec.options =
+        YAML::Load("type: rest\nbase_url: " + (base_url_.empty() ? server_->url() : base_url_) +
+                   "\n" + connection);
     spec.options_file = "ghl-syncd.yaml";
     spec.options_dir = dir_.path();
     spec.options_path = "connectors.shop";
-    spec.resource = YAML::Load("connector: shop\n" + resource);
+    // Creates must be idempotent (or say they need not be): tests that are not about it
+    // find a create again by its email.
+    const bool creates_said = resource.find("create:") != std::string::npos ||
+                              connection.find("idempotency_header") != std::string::npos;
+    spec.resource = YAML::Load("connector: shop\n" + resource +
+                               (creates_said ? "" : "create: {match: email}\n"));
     spec.resource_file = "mappings/customers.yaml";
     spec.resource_dir = dir_.path();
     spec.resource_path = "external";
@@ -102,6 +109,7 @@ class RestConnectorTest : public ::testing::Test {
   FakeClock clock_;
   std::vector<Clock::Duration> sleeps_;
   std::string soft_delete_;
+  std::string base_url_;  // "" = the test server's
 };
 
 // ---- pagination ----
@@ -276,9 +284,11 @@ TEST_F(RestConnectorTest, ServerErrorsAreRetriedWithBackoffThenSucceed) {
 }
 
 TEST_F(RestConnectorTest, PersistentServerErrorsEndInRetryWithTheBody) {
+  server_->Insert(R"({"id":"1"})");
   auto connector = Make("retry: {max_attempts: 3, base_delay: 10ms}\n", Resource());
   server_->Fail(100, 503);
-  auto results = connector->Write({Upsert("", {{"name", std::string("Ada")}})});
+  // An update (PATCH of values to a keyed item) is repeatable: retried within the call.
+  auto results = connector->Write({Upsert("1", {{"name", std::string("Ada")}})});
   EXPECT_EQ(results[0].outcome, Outcome::kRetry);
   EXPECT_NE(
       results[0].message.find("answered 503 after 3 attempt(s): {\"error\":\"injected fault\"}"),
@@ -527,6 +537,177 @@ TEST_F(RestConnectorTest, AnEditInTheSecondOfOurOwnWriteGetsANewVersion) {
   EXPECT_EQ(connector->Get(ours[0].key).value()->version, changed[0].version);
 }
 
+// ---- creates whose answer is lost ----
+
+// How the answer to a create is lost after the API carried it out.
+enum class Lost { kReset, kServerError, kTimeout };
+// How the connector makes the create idempotent.
+enum class Guard { kMatch, kIdempotencyHeader };
+
+struct LostCase {
+  Lost lost;
+  Guard guard;
+};
+
+std::string LostName(const LostCase& c) {
+  static const char* lost[] = {"Reset", "ServerError", "Timeout"};
+  return std::string(lost[static_cast<int>(c.lost)]) +
+         (c.guard == Guard::kMatch ? "FoundByMatch" : "DeduplicatedByIdempotencyKey");
+}
+void PrintTo(const LostCase& c, std::ostream* os) { *os << LostName(c); }
+
+class LostCreateAnswerTest : public RestConnectorTest,
+                             public ::testing::WithParamInterface<LostCase> {
+ protected:
+  void SetUp() override {
+    JsonApiServer::Options o;
+    if (GetParam().guard == Guard::kIdempotencyHeader) o.idempotency_header = "Idempotency-Key";
+    server_ = std::make_unique<JsonApiServer>(o);
+  }
+  // Loses the answer to the next create (the API has carried it out).
+  void LoseNextCreate() {
+    switch (GetParam().lost) {
+      case Lost::kReset:
+        server_->LoseAnswers(1, JsonApiServer::Loss::kReset, "POST");
+        break;
+      case Lost::kServerError:
+        server_->LoseAnswers(1, JsonApiServer::Loss::kServerError, "POST");
+        break;
+      case Lost::kTimeout:
+        server_->Delay(1, 1500ms);  // past the 300 ms timeout
+        break;
+    }
+  }
+};
+
+// The engine's sequence for a create job: Write; its answer is lost (kRetry); the next
+// attempt asks FindCreated first and, when it finds the item, records it (here: updates
+// it, as the dispatcher writes a found create as an update) instead of creating again.
+// Before the fix the session sent the POST again by itself: two items.
+TEST_P(LostCreateAnswerTest, ExactlyOneItemAndItsKeyIsFound) {
+  const bool header = GetParam().guard == Guard::kIdempotencyHeader;
+  auto connector =
+      Make(std::string("timeout: 300ms\nretry: {max_attempts: 4, base_delay: 10ms}\n") +
+               (header ? "idempotency_header: Idempotency-Key\n" : ""),
+           Resource("{type: page}", header ? "" : "create: {match: email}\n"));
+  WriteOp create =
+      Upsert("", {{"email", std::string("ada@example.com")}, {"name", std::string("Ada")}});
+  create.idempotency_key = "job-17-7f3a";
+  LoseNextCreate();
+  auto first = connector->Write({create});
+  EXPECT_EQ(server_->size(), 1u) << "the create was sent again after its answer was lost";
+  EXPECT_EQ(server_->creates(), 1);
+
+  std::string key;
+  if (header) {
+    // Sent again within the call with the same key: the API answered the first create.
+    ASSERT_EQ(first[0].outcome, Outcome::kOk) << first[0].message;
+    key = first[0].key;
+    for (const auto& hit : server_->hits()) {
+      if (hit.method == "POST") {
+        EXPECT_EQ(hit.headers.at("idempotency-key"), "job-17-7f3a");
+      }
+    }
+    // A later attempt of the same job (a stop with the call in flight) is deduplicated too.
+    EXPECT_EQ(connector->FindCreated(create).key, "") << "nothing to look up";
+    auto again = connector->Write({create});
+    ASSERT_EQ(again[0].outcome, Outcome::kOk) << again[0].message;
+    EXPECT_EQ(again[0].key, key);
+  } else {
+    ASSERT_EQ(first[0].outcome, Outcome::kRetry) << first[0].message;
+    EXPECT_EQ(connector->stats().not_resent, 1);
+    int posts = 0;
+    for (const auto& hit : server_->hits()) posts += hit.method == "POST";
+    EXPECT_EQ(posts, 1);
+    auto found = connector->FindCreated(create);
+    ASSERT_EQ(found.outcome, Outcome::kOk) << found.message;
+    key = found.key;
+    EXPECT_EQ(server_->hits().back().target,
+              "/api/customers?email=ada%40example.com&limit=100&page=1");
+    EXPECT_EQ(found.version, connector->Get(key).value()->version);
+    create.key = key;
+    auto recorded = connector->Write({create});
+    ASSERT_EQ(recorded[0].outcome, Outcome::kOk) << recorded[0].message;
+  }
+  EXPECT_EQ(key, "1");
+  EXPECT_EQ(server_->size(), 1u);
+  EXPECT_NE(server_->Item("1").find(R"("email":"ada@example.com")"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Losses, LostCreateAnswerTest,
+                         ::testing::Values(LostCase{Lost::kReset, Guard::kMatch},
+                                           LostCase{Lost::kServerError, Guard::kMatch},
+                                           LostCase{Lost::kTimeout, Guard::kMatch},
+                                           LostCase{Lost::kReset, Guard::kIdempotencyHeader},
+                                           LostCase{Lost::kServerError, Guard::kIdempotencyHeader},
+                                           LostCase{Lost::kTimeout, Guard::kIdempotencyHeader}),
+                         [](const auto& info) { return LostName(info.param); });
+
+TEST_F(RestConnectorTest, ACreateThatCannotHaveArrivedIsRetriedWithinTheCall) {
+  {
+    JsonApiServer gone;  // a port nothing listens on once it is destroyed
+    base_url_ = gone.url();
+  }
+  auto connector = Make("retry: {max_attempts: 3, base_delay: 10ms}\n", Resource());
+  auto results = connector->Write({Upsert("", {{"email", std::string("ada@example.com")}})});
+  EXPECT_EQ(results[0].outcome, Outcome::kRetry);
+  EXPECT_EQ(connector->stats().requests, 3) << results[0].message;  // refused: nothing was sent
+  EXPECT_EQ(connector->stats().not_resent, 0);
+}
+
+TEST_F(RestConnectorTest, ACreateRefusedWithTooManyRequestsIsRetriedWithinTheCall) {
+  auto connector = Make("", Resource());
+  server_->Fail(1, 429, "1");
+  auto results = connector->Write({Upsert("", {{"email", std::string("ada@example.com")}})});
+  ASSERT_EQ(results[0].outcome, Outcome::kOk) << results[0].message;
+  EXPECT_EQ(server_->size(), 1u);
+}
+
+TEST_F(RestConnectorTest, FindCreatedComparesTheValueItselfAcrossPages) {
+  // An API that ignores the filter parameter answers every item, a page at a time.
+  for (int i = 1; i <= 5; ++i) {
+    server_->Insert(R"({"id":"c)" + std::to_string(i) + R"(","email":"p)" + std::to_string(i) +
+                    R"(@example.com"})");
+  }
+  auto connector = Make(
+      "", Resource("{type: page, page_size: 2}", "create: {match: email, match_param: mail}\n"));
+  WriteOp op = Upsert("", {{"email", std::string("P5@Example.com")}});
+  auto found = connector->FindCreated(op);
+  ASSERT_EQ(found.outcome, Outcome::kOk) << found.message;
+  EXPECT_EQ(found.key, "c5");  // on the third page, compared without regard to case
+  EXPECT_EQ(server_->hits()[0].target, "/api/customers?mail=P5%40Example.com&limit=2&page=1");
+  EXPECT_EQ(connector->FindCreated(Upsert("", {{"email", std::string("x@example.com")}})).key, "");
+
+  // Two items with the value: which one the create made cannot be told.
+  server_->Insert(R"({"id":"c6","email":"p5@example.com"})");
+  auto two = connector->FindCreated(op);
+  EXPECT_EQ(two.outcome, Outcome::kFatal);
+  EXPECT_NE(two.message.find("2 items of rest:"), std::string::npos) << two.message;
+  EXPECT_NE(two.message.find("(c5, c6)"), std::string::npos) << two.message;
+
+  // A create that writes no email cannot be looked up: a person must look.
+  auto none = connector->FindCreated(Upsert("", {{"name", std::string("Ada")}}));
+  EXPECT_EQ(none.outcome, Outcome::kFatal);
+  EXPECT_NE(none.message.find("writes no 'email' (external.create.match)"), std::string::npos)
+      << none.message;
+  // The API unreachable: try again later.
+  server_->Fail(100, 503);
+  EXPECT_EQ(connector->FindCreated(op).outcome, Outcome::kRetry);
+}
+
+TEST_F(RestConnectorTest, CreatesThatCannotBeMadeIdempotentAreRefused) {
+  config::Diagnostics errors;
+  EXPECT_EQ(Make("", Resource("{type: page}", "create: {method: POST}\n"), &errors), nullptr);
+  const std::string all = config::Join(errors);
+  EXPECT_NE(all.find("mappings/customers.yaml:6:9: external.create: creates are not idempotent"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("connectors.shop.idempotency_header"), std::string::npos) << all;
+  EXPECT_NE(Make("idempotency_header: Idempotency-Key\n", Resource()), nullptr);
+  EXPECT_NE(Make("", Resource("{type: page}", "create: {allow_duplicates: true}\n")), nullptr);
+  EXPECT_NE(Make("", Resource("{type: page}", "create: {match: email}\n")), nullptr);
+}
+
 // ---- health, describe, configuration ----
 
 TEST_F(RestConnectorTest, HealthChecksTheItemsPathAndDescribeHasNoSecret) {
@@ -578,9 +759,11 @@ TEST_F(RestConnectorTest, BadConfigurationIsRejectedWithEveryProblemAndItsPlace)
 
 TEST(RestReference, ListsEveryOptionOfBothBlocks) {
   const std::string md = ReferenceMarkdown();
-  for (const char* key : {"`base_url`", "`auth.token` / `auth.token_file`", "`rate_limit.per`",
-                          "`retry.max_attempts`", "`headers`", "`list.pagination.cursor_path`",
-                          "`list.updated_since.overlap`", "`key_field`", "`delete.method`"}) {
+  for (const char* key :
+       {"`base_url`", "`auth.token` / `auth.token_file`", "`rate_limit.per`",
+        "`retry.max_attempts`", "`headers`", "`list.pagination.cursor_path`",
+        "`list.updated_since.overlap`", "`key_field`", "`delete.method`", "`idempotency_header`",
+        "`create.match`", "`create.match_param`", "`create.allow_duplicates`"}) {
     EXPECT_NE(md.find(key), std::string::npos) << key;
   }
 }

@@ -1,12 +1,15 @@
 // JsonApiServer: a small JSON REST API on 127.0.0.1 (a free port) for the REST connector's
 // tests: one in-memory collection under <url>/customers, served by core/http_server.h.
 //
-//   GET    /customers            list; paging by Options::paging (see below), filter
+//   GET    /customers            list; paging by Options::paging (see below), filters
 //                                `updated_since=<ISO 8601>` (items with updated_at >= it)
+//                                and `email=<address>` (items with that email)
 //   GET    /customers/{id}       one item, or 404
 //   POST   /customers            create: 201 with the item and a Location header; the id
 //                                is assigned ("1", "2", ...) unless the body brings one
-//                                (409 if taken)
+//                                (409 if taken). With Options::idempotency_header, a
+//                                create whose header value was seen before is not made
+//                                again: the first one's answer is given again
 //   PUT    /customers/{id}       replace (id and updated_at kept/set); PATCH merges members
 //   DELETE /customers/{id}       204, or 404
 // Every write sets updated_at from the server's clock, which starts at
@@ -16,7 +19,9 @@
 // (a bare array for Paging::kNone); page size parameter `limit`.
 //
 // Fault switches apply to the next requests, in this order: Reset (the connection is
-// dropped), Fail (status, with Retry-After for 429), Delay (the answer is held).
+// dropped), Fail (status, with Retry-After for 429), Delay (the answer is held). Reset and
+// Fail come before the request is carried out; LoseAnswers (a request carried out, then
+// its answer lost to a reset or a 500) and Delay (past the client's timeout) after it.
 // Thread-safety: every method may be called from the test's thread.
 #pragma once
 
@@ -52,7 +57,10 @@ class JsonApiServer {
     std::string bearer;                // required token; "" = no auth check
     bool empty_write_answers = false;  // create/update answer 204 with no body
     int64_t clock_step_ms = 1000;      // how far the clock moves per write
+    std::string idempotency_header;    // creates are deduplicated by it; "" = not honoured
   };
+  // How LoseAnswers loses an answer.
+  enum class Loss { kReset, kServerError, kLate };
   struct Hit {
     std::string method, target, body;
     std::map<std::string, std::string> headers;  // names lowercased
@@ -86,6 +94,19 @@ class JsonApiServer {
   void Reset(int n) {
     std::lock_guard lock(mu_);
     reset_left_ = n;
+  }
+  // The next `n` requests (of `method` only, when given) are carried out, and then their
+  // answer is lost: the connection is reset, 500 is answered instead, or the answer comes
+  // `late` (past the client's timeout).
+  void LoseAnswers(int n, Loss how, std::string method = "",
+                   std::chrono::milliseconds late = std::chrono::milliseconds(3000)) {
+    std::lock_guard lock(mu_);
+    lose_left_ = n, lose_how_ = how, lose_method_ = std::move(method), lose_late_ = late;
+  }
+  // Creates carried out (answered or not), idempotent repeats not counted.
+  int creates() const {
+    std::lock_guard lock(mu_);
+    return creates_;
   }
 
   // Adds an item as given (it may lack an id, or not be an object); returns its id or "".
@@ -217,6 +238,15 @@ class JsonApiServer {
         if (!retry_after_.empty()) res->set(http_server::http::field::retry_after, retry_after_);
       } else {
         res = HandleLocked(req);
+        if (lose_left_ > 0 && (lose_method_.empty() || lose_method_ == hits_.back().method)) {
+          --lose_left_;
+          if (lose_how_ == Loss::kReset) return responder->Reset();
+          if (lose_how_ == Loss::kLate) {
+            delay = lose_late_;
+          } else {
+            res = Error(req, Status::internal_server_error, "injected fault after the write");
+          }
+        }
       }
     }
     if (delay.count() == 0) return responder->Send(std::move(*res));
@@ -287,6 +317,19 @@ class JsonApiServer {
   }
 
   Response Create(const http_server::Request& req) {
+    std::string key;
+    if (!options_.idempotency_header.empty()) {
+      key = std::string(req[options_.idempotency_header]);
+      if (auto seen = idempotent_.find(key); !key.empty() && seen != idempotent_.end()) {
+        return seen->second;
+      }
+    }
+    Response res = CreateNew(req);
+    if (!key.empty()) idempotent_.emplace(key, res);
+    return res;
+  }
+
+  Response CreateNew(const http_server::Request& req) {
     rapidjson::Document doc;
     if (auto bad = ReadBody(req, doc)) return *bad;
     std::string id;
@@ -299,6 +342,7 @@ class JsonApiServer {
       doc.AddMember("id", rapidjson::Value(id.c_str(), doc.GetAllocator()), doc.GetAllocator());
     }
     Stamp(doc);
+    ++creates_;
     items_.push_back({id, std::move(doc)});
     Response res = Written(req, Status::created, items_.back());
     res.set(http_server::http::field::location, "/api/customers/" + id);
@@ -331,6 +375,12 @@ class JsonApiServer {
       if (q.count("updated_since") > 0) {
         if (!e.doc.IsObject() || !e.doc.HasMember("updated_at")) continue;
         if (std::string(e.doc["updated_at"].GetString()) < q["updated_since"]) continue;
+      }
+      if (q.count("email") > 0) {
+        if (!e.doc.IsObject() || !e.doc.HasMember("email") || !e.doc["email"].IsString() ||
+            e.doc["email"].GetString() != q["email"]) {
+          continue;
+        }
       }
       matching.push_back(&e);
     }
@@ -385,7 +435,12 @@ class JsonApiServer {
   std::vector<Entry> items_;
   int64_t last_id_ = 0;
   int64_t now_ms_ = 1'704'067'200'000;  // 2024-01-01T00:00:00Z
-  int fail_left_ = 0, fail_status_ = 500, delay_left_ = 0, reset_left_ = 0;
+  int fail_left_ = 0, fail_status_ = 500, delay_left_ = 0, reset_left_ = 0, lose_left_ = 0;
+  int creates_ = 0;
+  Loss lose_how_ = Loss::kReset;
+  std::chrono::milliseconds lose_late_{0};
+  std::string lose_method_;
+  std::map<std::string, Response> idempotent_;  // idempotency key -> the create's answer
   std::string retry_after_;
   std::chrono::milliseconds delay_{0};
   std::vector<Hit> hits_;
