@@ -411,6 +411,27 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
   std::vector<Seen> seen(sent.size(), Seen::kWrite);
   std::vector<connectors::WriteResult> results(sent.size());
   std::vector<std::string> found(sent.size());
+  // ---- REST creates whose answer was lost (connectors/rest; Connector::FindCreated) ----
+  // Every op carries its job's idempotency key (an API that honours one deduplicates a
+  // create sent again). A create attempted before, whose key the connector assigns, may
+  // have made its row with the answer lost: the connector looks for it by what it wrote.
+  // Found: its key is the op's, so the read-back below compares it and a write updates it
+  // instead of making a second row. Not to be told (kRetry, kFatal): settled as such.
+  for (size_t i = 0; i < sent.size(); ++i) {
+    ops[i].idempotency_key = sent[i]->idempotency_key;
+    if (ops[i].kind == connectors::WriteOp::Kind::kDelete || !ops[i].key.empty() ||
+        sent[i]->attempts == 0) {
+      continue;
+    }
+    connectors::WriteResult made = connector_->FindCreated(ops[i]);
+    if (made.outcome == connectors::Outcome::kOk) {
+      ops[i].key = made.key;
+    } else {
+      seen[i] = Seen::kUnknown;
+      results[i] = {made.outcome, "an earlier attempt may have created the row: " + made.message};
+    }
+  }
+  // ---- end of REST creates whose answer was lost ----
   for (size_t i = 0; i < sent.size(); ++i) {
     if (ops[i].kind == connectors::WriteOp::Kind::kDelete || sent[i]->attempts == 0) continue;
     auto link = store_.LinkById(sent[i]->link_id);
