@@ -10,6 +10,7 @@
 #include "connectors/registry.h"
 #include "daemon/app.h"
 #include "daemon/auth_command.h"
+#include "daemon/deletes_command.h"
 #include "daemon/ghl_check.h"
 #include "daemon/sync_commands.h"
 #include "daemon/version.h"
@@ -61,6 +62,8 @@ int main(int argc, char** argv) {
   ghl::daemon::AddSyncCommands(cli, config_path, sync_commands);
   ghl::daemon::AuthCommandOptions auth_command;
   ghl::daemon::AddAuthCommand(cli, config_path, auth_command);
+  ghl::daemon::DeletesCommand deletes_command;
+  ghl::daemon::AddDeletesCommand(cli, config_path, deletes_command);
 
   CLI11_PARSE(cli, argc, argv);
 
@@ -76,6 +79,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (int code = ghl::daemon::RunSyncCommands(sync_commands, config_path); code >= 0) return code;
+  if (int code = ghl::daemon::RunDeletesCommand(deletes_command, config_path); code >= 0) {
+    return code;
+  }
   if (int code = ghl::daemon::RunAuthCommandIfParsed(auth_command, config_path); code >= 0) {
     return code;
   }

@@ -401,10 +401,12 @@ int Status(const SyncCommands& c, const config::Config& config) {
     auto links = s.CountLinks(m.name);
     auto outbox = s.OutboxDepth(m.name);
     auto dlq = s.DeadLetterCount(m.name);
+    auto held = s.HeldDeleteCount(m.name);
     auto cursor = s.Cursor(m.name, "connector");
     const int64_t l = links.ok() ? links.value() : -1;
     const int64_t o = outbox.ok() ? outbox.value() : -1;
     const int64_t d = dlq.ok() ? dlq.value() : -1;
+    const int64_t h = held.ok() ? held.value() : -1;
     std::vector<std::pair<std::string, std::string>> ghl_cursors;
     for (const auto& loc : config.ghl.locations) {
       auto gc = s.Cursor(m.name, "ghl:" + loc.id);
@@ -428,6 +430,8 @@ int Status(const SyncCommands& c, const config::Config& config) {
     w.Int64(o);
     w.Key("dead_letters");
     w.Int64(d);
+    w.Key("held_deletes");
+    w.Int64(h);
     w.Key("backfill_done");
     w.Bool(backfilled && o == 0);
     w.Key("write_rate");
@@ -457,6 +461,12 @@ int Status(const SyncCommands& c, const config::Config& config) {
       }
       std::cout << fmt::format("  {:<20} {:>8} linked  {:>6} in outbox  {:>5} dead letters  {}\n",
                                m.name, l, o, d, progress);
+      if (h != 0) {
+        std::cout << fmt::format(
+            "  {:<20} {} delete(s) held by the mass-delete guard (ghl-syncd deletes list --sync "
+            "{})\n",
+            "", h, m.name);
+      }
     }
   }
   w.EndArray();
@@ -624,7 +634,7 @@ int Plan(const SyncCommands& c, const config::Config& config) {
       "\n{} write(s) to GHL, {} to the external side, {} conflict(s), {} record(s) with errors{}\n"
       "GHL calls: {} used to read for this plan; {} to apply it; {} left today.\n",
       r.ghl_writes, r.external_writes, r.conflicts, r.errors,
-      r.delete_guard_tripped ? "; the delete guard would refuse this pass's deletions" : "", reads,
+      r.delete_guard_tripped ? "; the delete guard would hold this pass's deletes" : "", reads,
       r.ghl_writes, remaining);
   return 0;
 }

@@ -66,9 +66,12 @@ struct ReferenceSpec {
   std::string by;        // "" (through `sync`) or "name"
 };
 
+// The mass-delete guard (sync/delete_guard.h): deletes decided within `window` (by passes
+// and webhooks alike) are weighed together; past either limit they are held.
 struct DeleteGuard {
-  double max_share = 0.10;  // refuse a pass that would delete more than this share ...
-  int64_t max_count = 100;  // ... or more than this many records
+  double max_share = 0.10;  // hold deletes past this share of the linked records ...
+  int64_t max_count = 100;  // ... or past this many
+  std::chrono::milliseconds window{3'600'000};  // weighed together: the deletes of this long
 };
 
 // `object: appointments` only. GHL cannot search appointments by dateUpdated, so a poll

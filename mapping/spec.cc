@@ -164,8 +164,8 @@ const Table<DeleteGuard>& DeleteGuardTable() {
   static const Table<DeleteGuard> table({
       {"max_share",
        "percentage 0%..100%",
-       "A pass that would delete more than this share of the linked records deletes nothing "
-       "and reports it.",
+       "Deletes past this share of the linked records, counted over `window` (passes and "
+       "webhooks together), are held: not made until `ghl-syncd deletes release`.",
        false,
        {},
        [](const DeleteGuard& g) { return Quoted(Percent(g.max_share)); },
@@ -183,7 +183,12 @@ const Table<DeleteGuard>& DeleteGuardTable() {
          g.max_share = d / 100;
        }},
       config::fields::Int("max_count", &DeleteGuard::max_count, 0, 1'000'000'000,
-                          "... or more than this many records."),
+                          "... or past this many records."),
+      config::fields::Duration("window", &DeleteGuard::window, milliseconds(0),
+                               milliseconds(7LL * 86'400'000),
+                               "How far back the deletes already decided (made or held) count "
+                               "toward the limits, with those of the pass or webhook at hand; "
+                               "`0s`: each pass or webhook alone."),
   });
   return table;
 }
@@ -324,8 +329,8 @@ const Table<SyncSpec>& SyncTable() {
               "`soft_delete`)."),
           SoftDeleteField(),
           config::fields::Section("delete_guard", &SyncSpec::delete_guard, DeleteGuardTable(),
-                                  "Mass-delete guard per pass (an empty or truncated export "
-                                  "must not wipe a CRM)."),
+                                  "Mass-delete guard (an empty or truncated export, or a bulk "
+                                  "delete in GHL, must not wipe the other side)."),
           config::fields::String("default_region", &SyncSpec::default_region,
                                  "Region for `phone` transforms without their own (ISO 3166 "
                                  "code)."),

@@ -126,6 +126,27 @@ const std::vector<Migration>& BuiltinMigrations() {
        "CREATE INDEX webhook_inbox_processed ON webhook_inbox (processed_at)"
        " WHERE state IN ('done', 'skipped');"
        "CREATE INDEX webhook_inbox_failed ON webhook_inbox (id) WHERE state = 'failed';"},
+      {10, "create held_deletes and delete_log tables",
+       // The mass-delete guard (sync/delete_guard.h). held_deletes: deletes it held, one per
+       // link, with the outbox job the pass or webhook decided (target, op, payload, key,
+       // lane), kept until `ghl-syncd deletes release` enqueues it or `deletes drop`
+       // unlinks the pair; `deleted_side` is the side whose record is gone, `version` the
+       // other side's version when held, `changed` set once that record changed since (a
+       // release then keeps it). delete_log: deletes let through, per batch, for the window
+       // (pruned after 7 days). Times are Unix milliseconds (sync/store.h).
+       "CREATE TABLE held_deletes (id INTEGER PRIMARY KEY, sync TEXT NOT NULL,"
+       " link_id INTEGER NOT NULL UNIQUE, ghl_id TEXT NOT NULL DEFAULT '',"
+       " ext_key TEXT NOT NULL DEFAULT '',"
+       " deleted_side TEXT NOT NULL CHECK (deleted_side IN ('ghl', 'external')),"
+       " source TEXT NOT NULL CHECK (source IN ('pass', 'webhook')),"
+       " target TEXT NOT NULL, op TEXT NOT NULL, payload_json TEXT NOT NULL,"
+       " idempotency_key TEXT NOT NULL, lane INTEGER NOT NULL,"
+       " version TEXT NOT NULL DEFAULT '', changed INTEGER NOT NULL DEFAULT 0,"
+       " held_at INTEGER NOT NULL);"
+       "CREATE INDEX held_deletes_sync ON held_deletes (sync, held_at);"
+       "CREATE TABLE delete_log (sync TEXT NOT NULL, at INTEGER NOT NULL,"
+       " deletes INTEGER NOT NULL);"
+       "CREATE INDEX delete_log_sync_at ON delete_log (sync, at);"},
   };
   return kMigrations;
 }

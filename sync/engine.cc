@@ -167,6 +167,11 @@ struct Engine::Metrics {
                 .Name("ghl_syncd_dlq_depth")
                 .Help("Entries in the dead-letter queue")
                 .Register(*r)),
+        held_deletes(prometheus::BuildGauge()
+                         .Name("ghl_syncd_deletes_held")
+                         .Help("Deletes the mass-delete guard holds until `ghl-syncd deletes "
+                               "release` or `drop`")
+                         .Register(*r)),
         links(prometheus::BuildGauge()
                   .Name("ghl_syncd_links")
                   .Help("Linked record pairs")
@@ -199,6 +204,7 @@ struct Engine::Metrics {
   prometheus::Family<prometheus::Counter>& inbox;
   prometheus::Family<prometheus::Gauge>& outbox;
   prometheus::Family<prometheus::Gauge>& dlq;
+  prometheus::Family<prometheus::Gauge>& held_deletes;
   prometheus::Family<prometheus::Gauge>& links;
   prometheus::Family<prometheus::Gauge>& write_rate;
   prometheus::Gauge& inbox_failed;
@@ -685,6 +691,7 @@ void Engine::Round() {
     SyncRunner& runner = *w_->runners[i];
     auto outbox = w_->store->OutboxDepth(runner.name());
     auto dlq = w_->store->DeadLetterCount(runner.name());
+    auto held = w_->store->HeldDeleteCount(runner.name());
     std::optional<Result<int64_t>> links;
     if (now - w_->links_counted[i] >= 10'000) {
       links = w_->store->CountLinks(runner.name());
@@ -707,6 +714,10 @@ void Engine::Round() {
       }
       metrics_->outbox.Add({{"sync", runner.name()}}).Set(static_cast<double>(st.outbox));
       metrics_->dlq.Add({{"sync", runner.name()}}).Set(static_cast<double>(st.dead_letters));
+      if (held.ok()) {
+        metrics_->held_deletes.Add({{"sync", runner.name()}})
+            .Set(static_cast<double>(held.value()));
+      }
       metrics_->links.Add({{"sync", runner.name()}}).Set(static_cast<double>(st.links));
     }
   }

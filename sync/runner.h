@@ -82,6 +82,7 @@ struct PassReport {
   int64_t unpolled = 0;   // locations whose poll failed (the pass went on without them)
   int64_t unserved = 0;   // records of locations this sync no longer serves (skipped)
   bool delete_guard_tripped = false;
+  int64_t deletes_held = 0;         // deletes the mass-delete guard held (SyncStore::HoldDelete)
   std::vector<Decision> decisions;  // dry runs only
 };
 
@@ -136,10 +137,27 @@ class SyncRunner {
                                         const std::string& location,
                                         std::vector<mapping::MapError>* invalid = nullptr);
   Result<void> Commit(std::vector<Outcome>& outcomes, const std::function<Result<void>()>& also);
-  // Drops the deletes of `outcomes` when there are more than the mapping's delete_guard
-  // allows, measured against `linked` links (counted now when not given).
-  void ApplyGuard(std::vector<Outcome>& outcomes, PassReport& report,
-                  std::optional<int64_t> linked = std::nullopt);
+  // The mass-delete guard (sync/delete_guard.h) over `outcomes`, from a pass or a webhook
+  // (`source`). Outcomes of links with a held delete (`held`, by link id) are taken out:
+  // one that deletes again leaves it held (noting a change of the record it would delete),
+  // any other cancels it (the deleted record is back). The deletes left are weighed with
+  // those of the window, measured against `linked` links (counted now when not given);
+  // past the limits they are taken out and held. Returns what the commit writes with them.
+  struct GuardWrites {
+    std::vector<HeldDelete> hold;
+    std::vector<int64_t> changed;  // links whose held delete's record changed since
+    std::vector<int64_t> cancel;   // links whose held delete is moot
+    int64_t made = 0;              // deletes let through
+  };
+  Result<GuardWrites> ApplyGuard(std::vector<Outcome>& outcomes, PassReport& report,
+                                 const std::map<int64_t, HeldDelete>& held, const char* source,
+                                 bool dry_run, std::optional<int64_t> linked = std::nullopt);
+  Result<void> WriteGuard(const GuardWrites& writes);
+  // Loads the held deletes (by link) and takes out the pass's items that bring nothing new
+  // for their links; after a complete scan, lists in `back` the held links whose deleted
+  // row the scan saw again.
+  Result<void> SetAsideHeld(std::vector<Item>& items, bool complete,
+                            std::map<int64_t, HeldDelete>& held, std::vector<int64_t>& back);
   // Creates whose result is not recorded yet (see SyncStore::PendingCreates): a record
   // that shows up on that side meanwhile belongs to their link.
   struct Pending {

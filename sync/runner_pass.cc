@@ -1,10 +1,13 @@
 // SyncRunner: finding changes and deciding (RunPass, OnGhlRecord).
 #include <spdlog/spdlog.h>
 
+#include <limits>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "config/schema.h"
+#include "sync/delete_guard.h"
 #include "sync/runner.h"
 #include "sync/runner_internal.h"
 
@@ -22,6 +25,26 @@ bool OlderThan(const std::string& a, const std::string& b) {
   auto ma = ParseIsoMs(a);
   auto mb = ParseIsoMs(b);
   return ma && mb && *ma < *mb;
+}
+
+// The version of the record a delete job removes, as the outcome's item saw it (RunPass
+// and OnGhlRecord put the GHL record's dateUpdated on the link of a delete outcome).
+const std::string& VersionOfTarget(const Link& link, Target target) {
+  return target == Target::kGhl ? link.ghl_version : link.ext_version;
+}
+
+// Whether the record a held delete would remove changed after it was held: another
+// version of the row; a later dateUpdated (or webhook time) of the GHL record.
+bool ChangedSince(const HeldDelete& held, const std::string& version) {
+  if (version.empty() || held.version.empty() || version == held.version) return false;
+  if (held.job.target != Target::kGhl) return true;
+  auto now = ParseIsoMs(version);
+  auto then = ParseIsoMs(held.version);
+  return !now || !then || *now > *then;
+}
+
+std::string Pair(const Link& link) {
+  return fmt::format("GHL {} / external {}", link.ghl_id.value_or("-"), link.ext_key.value_or("-"));
 }
 
 }  // namespace
@@ -334,26 +357,108 @@ Result<void> SyncRunner::FillMissing(std::vector<Item>& items, PassReport& repor
   return Ok();
 }
 
-void SyncRunner::ApplyGuard(std::vector<Outcome>& outcomes, PassReport& report,
-                            std::optional<int64_t> linked) {
+Result<SyncRunner::GuardWrites> SyncRunner::ApplyGuard(std::vector<Outcome>& outcomes,
+                                                       PassReport& report,
+                                                       const std::map<int64_t, HeldDelete>& held,
+                                                       const char* source, bool dry_run,
+                                                       std::optional<int64_t> linked) {
+  GuardWrites writes;
+  // A held delete stands until the operator releases or drops it: deciding it again neither
+  // makes it nor counts it twice. Any other outcome means the deleted record is back.
+  std::erase_if(outcomes, [&](const Outcome& o) {
+    auto it = o.link.id == 0 ? held.end() : held.find(o.link.id);
+    if (it == held.end() || !o.wait.empty()) return false;
+    const HeldDelete& h = it->second;
+    if (o.deletes == 0) {
+      writes.cancel.push_back(o.link.id);
+      if (!dry_run) {
+        spdlog::info(
+            "sync {}: {}: the record deleted on the {} side is back; its held delete is "
+            "dropped",
+            name(), Pair(o.link), ToString(h.deleted_side));
+      }
+      return false;
+    }
+    if (!h.changed && ChangedSince(h, VersionOfTarget(o.link, h.job.target))) {
+      writes.changed.push_back(o.link.id);
+      if (!dry_run) {
+        spdlog::warn(
+            "sync {}: {}: the {} record changed after its delete was held; releasing the delete "
+            "will keep it (and unlink the pair)",
+            name(), Pair(o.link), ToString(h.job.target));
+      }
+    }
+    return true;
+  });
+
   int64_t deletes = 0;
   for (const auto& o : outcomes) deletes += o.deletes;
-  if (deletes == 0) return;
+  if (deletes == 0) return writes;
   auto total = linked ? Result<int64_t>(*linked) : store_.CountLinks(name());
-  const int64_t links = total.ok() ? std::max<int64_t>(total.value(), 1) : 1;
+  if (!total.ok()) return total.error();
   const auto& guard = mapping_->spec().delete_guard;
-  const double share = static_cast<double>(deletes) / static_cast<double>(links);
-  if (deletes <= guard.max_count && share <= guard.max_share) return;
-  spdlog::error(
-      "sync {}: this pass would delete {} of {} linked records ({:.1f}%), over the guard "
-      "(delete_guard: max_count {}, max_share {:.1f}%); no record was deleted. If the deletions "
-      "are real, raise the guard in {} and reload; if not, fix the source (an empty or truncated "
-      "export?)",
-      name(), deletes, links, share * 100, guard.max_count, guard.max_share * 100,
-      mapping_->spec().file);
+  const int64_t now = NowMs();
+  RecentDeletes recent;
+  if (guard.window.count() > 0) {
+    auto since = store_.DeletesSince(name(), now - guard.window.count());
+    if (!since.ok()) return since.error();
+    recent = since.value();
+  }
+  const GuardWeighing w = WeighDeletes(guard, total.value(), recent, deletes);
+  if (!w.hold) {
+    writes.made = deletes;
+    return writes;
+  }
   report.delete_guard_tripped = true;
+  report.deletes_held += deletes;
+  if (dry_run) {
+    std::erase_if(outcomes, [](const Outcome& o) { return o.deletes > 0; });
+    return writes;
+  }
+  spdlog::error(
+      "sync {}: {} delete(s) from {} held: with the {} made and {} held in the last {}, that is "
+      "{} of {} linked records ({:.1f}%), over the guard (delete_guard: max_count {}, max_share "
+      "{:.1f}%, window {}); nothing was deleted. `ghl-syncd deletes list --sync {}` shows them. "
+      "If the deletions are real, `ghl-syncd deletes release --sync {} --all`; if not (an empty "
+      "or truncated export? a bulk delete in GHL?), fix the source and `ghl-syncd deletes drop` "
+      "them (the records are kept, unlinked)",
+      name(), deletes, std::string(source) == "webhook" ? "a webhook" : "this pass", recent.made,
+      recent.held, config::FormatDuration(guard.window), w.deletes, w.linked, w.share * 100,
+      guard.max_count, guard.max_share * 100, config::FormatDuration(guard.window), name(), name());
   if (counters_.delete_guard) counters_.delete_guard();
-  std::erase_if(outcomes, [](const Outcome& o) { return o.deletes > 0; });
+  std::erase_if(outcomes, [&](const Outcome& o) {
+    if (o.deletes == 0 || o.jobs.empty()) return o.deletes > 0;
+    HeldDelete h;
+    h.sync = name();
+    h.link_id = o.link.id;
+    h.ghl_id = o.link.ghl_id.value_or("");
+    h.ext_key = o.link.ext_key.value_or("");
+    h.job = o.jobs.front();
+    h.job.sync = name();
+    h.job.link_id = o.link.id;
+    h.job.idempotency_key =
+        IdempotencyKey(name(), o.link.id, h.job.target, h.job.op, h.job.payload);
+    h.deleted_side = h.job.target == Target::kGhl ? Target::kExternal : Target::kGhl;
+    h.source = source;
+    h.version = VersionOfTarget(o.link, h.job.target);
+    h.held_at = now;
+    writes.hold.push_back(std::move(h));
+    return true;
+  });
+  return writes;
+}
+
+Result<void> SyncRunner::WriteGuard(const GuardWrites& writes) {
+  for (const HeldDelete& h : writes.hold) {
+    if (auto r = store_.HoldDelete(h); !r.ok()) return r.error();
+  }
+  for (int64_t link_id : writes.changed) {
+    if (auto r = store_.MarkHeldChanged(link_id); !r.ok()) return r;
+  }
+  for (int64_t link_id : writes.cancel) {
+    if (auto r = store_.ForgetHeldDelete(link_id); !r.ok()) return r.error();
+  }
+  return store_.RecordDeletesMade(name(), writes.made, NowMs());
 }
 
 Result<void> SyncRunner::Commit(std::vector<Outcome>& outcomes,
@@ -425,6 +530,11 @@ Result<PassReport> SyncRunner::RunPass(bool dry_run) {
   if (auto collected = Collect(items, report, complete, ext_cursor, ghl_cursors); !collected.ok()) {
     return collected.error();
   }
+  std::map<int64_t, HeldDelete> held;  // by link: deletes the guard holds
+  std::vector<int64_t> back;           // ... whose deleted row the scan saw again
+  if (auto set_aside = SetAsideHeld(items, complete, held, back); !set_aside.ok()) {
+    return set_aside.error();
+  }
   const Lane lane = backfill ? Lane::kBackfill : Lane::kReconcile;
   if (auto filled = FillMissing(items, report, lane, complete); !filled.ok()) {
     return filled.error();
@@ -447,6 +557,10 @@ Result<PassReport> SyncRunner::RunPass(bool dry_run) {
       continue;
     }
     Outcome o = Decide(item, lane);
+    // The deleted record's other side as this pass saw it, for a delete the guard holds.
+    if (o.deletes > 0 && item.ghl && !item.ghl->date_updated.empty()) {
+      o.link.ghl_version = item.ghl->date_updated;
+    }
     if (!o.wait.empty()) {
       if (!dry_run) {
         spdlog::info("sync {}: {}: {}; read again on the next pass", name(),
@@ -470,7 +584,8 @@ Result<PassReport> SyncRunner::RunPass(bool dry_run) {
       ++report.poll_only;
       if (!dry_run && counters_.poll_only) counters_.poll_only();
     }
-    (!dry_run && o.deletes > 0 ? deleting : outcomes).push_back(std::move(o));
+    const bool guarded = o.deletes > 0 || (o.link.id != 0 && held.count(o.link.id) > 0);
+    (!dry_run && guarded ? deleting : outcomes).push_back(std::move(o));
     item = Item();  // decided: a backfill of a million records need not hold both forms
     if (!dry_run && outcomes.size() >= kCommitBatch) {
       if (!links_before) {
@@ -485,16 +600,21 @@ Result<PassReport> SyncRunner::RunPass(bool dry_run) {
     }
   }
   if (dry_run) {
-    ApplyGuard(outcomes, report);
+    if (auto guard = ApplyGuard(outcomes, report, held, "pass", true); !guard.ok()) {
+      return guard.error();
+    }
     for (auto& o : outcomes) {
       for (auto& d : o.decisions) report.decisions.push_back(std::move(d));
     }
     return report;
   }
-  ApplyGuard(deleting, report, links_before);
+  auto guard = ApplyGuard(deleting, report, held, "pass", false, links_before);
+  if (!guard.ok()) return guard.error();
+  guard->cancel.insert(guard->cancel.end(), back.begin(), back.end());
   for (auto& o : deleting) outcomes.push_back(std::move(o));
   const int64_t now = NowMs();
   auto advance = [&]() -> Result<void> {
+    if (auto written = WriteGuard(*guard); !written.ok()) return written;
     if (hold_cursors) return Ok();
     for (const auto& [location, value] : ghl_cursors) {
       if (value.empty()) continue;
@@ -576,8 +696,60 @@ Result<void> SyncRunner::OnGhlRecord(const std::string& location_id, const rapid
     spdlog::debug("sync {}: webhook for GHL {}: {}", name(), id, outcomes[0].wait);
     return store_.Transaction(also);
   }
-  ApplyGuard(outcomes, report);
-  return Commit(outcomes, also);
+  Outcome& decided = outcomes[0];
+  if (decided.deletes > 0 && items[0].ghl && !items[0].ghl->date_updated.empty()) {
+    decided.link.ghl_version = items[0].ghl->date_updated;
+  }
+  std::map<int64_t, HeldDelete> held;
+  if (decided.link.id != 0) {
+    auto h = store_.HeldDeleteOfLink(decided.link.id);
+    if (!h.ok()) return h.error();
+    if (h->has_value()) held.emplace(decided.link.id, std::move(**h));
+  }
+  // A delete the guard holds is recorded with the inbox row's completion: never consumed
+  // unseen.
+  auto guard = ApplyGuard(outcomes, report, held, "webhook", false);
+  if (!guard.ok()) return guard.error();
+  return Commit(outcomes, [&]() -> Result<void> {
+    if (auto written = WriteGuard(*guard); !written.ok()) return written;
+    return also ? also() : Ok();
+  });
+}
+
+Result<void> SyncRunner::SetAsideHeld(std::vector<Item>& items, bool complete,
+                                      std::map<int64_t, HeldDelete>& held,
+                                      std::vector<int64_t>& back) {
+  auto rows = store_.HeldDeletes(name(), std::numeric_limits<int>::max());
+  if (!rows.ok()) return rows.error();
+  if (rows->empty()) return Ok();
+  for (auto& h : rows.value()) held.emplace(h.link_id, std::move(h));
+  std::unordered_set<int64_t> seen;  // held links this pass has an item for
+  std::erase_if(items, [&](const Item& item) {
+    if (!item.link || held.count(item.link->id) == 0) return false;
+    seen.insert(item.link->id);
+    // Nothing new on either side (a complete scan still misses the row): the delete stays
+    // held, and reading the GHL record again on every pass would spend the budget.
+    return !item.ghl && !item.ext;
+  });
+  if (!complete) return Ok();
+  // A complete scan has an item for every linked row it missed: a held link without one
+  // has its row back, unchanged (a truncated export fixed). Links of locations this sync
+  // no longer serves have no items either way.
+  for (const auto& [link_id, h] : held) {
+    if (h.deleted_side != Target::kExternal || seen.count(link_id) > 0) continue;
+    auto link = store_.LinkById(link_id);
+    if (!link.ok()) return link.error();
+    if (link->has_value() && !(**link).deleted &&
+        std::find(locations_.begin(), locations_.end(), (**link).location) == locations_.end()) {
+      continue;
+    }
+    if (link->has_value()) {
+      spdlog::info("sync {}: {}: the row is back in {}; its held delete is dropped", name(),
+                   Pair(**link), connector_->Describe());
+    }
+    back.push_back(link_id);
+  }
+  return Ok();
 }
 
 }  // namespace ghl::sync

@@ -506,6 +506,152 @@ Result<std::vector<ConflictRecord>> SyncStore::Conflicts(const std::string& sync
                  &ReadConflict);
 }
 
+// ---- deletes held by the mass-delete guard ----
+
+namespace {
+
+constexpr std::string_view kHeldColumns =
+    "id, sync, link_id, ghl_id, ext_key, deleted_side, source, target, op, payload_json,"
+    " idempotency_key, lane, version, changed, held_at";
+
+Result<HeldDelete> ReadHeld(const Statement& s) {
+  HeldDelete h;
+  h.id = s.ColumnInt64(0);
+  Result<Target> side = ParseTarget(s.ColumnText(5), "held_deletes", h.id);
+  if (!side) return side.error();
+  Result<Target> target = ParseTarget(s.ColumnText(7), "held_deletes", h.id);
+  if (!target) return target.error();
+  h.sync = s.ColumnText(1);
+  h.link_id = s.ColumnInt64(2);
+  h.ghl_id = s.ColumnText(3);
+  h.ext_key = s.ColumnText(4);
+  h.deleted_side = *side;
+  h.source = s.ColumnText(6);
+  h.job.sync = h.sync;
+  h.job.link_id = h.link_id;
+  h.job.target = *target;
+  h.job.op = s.ColumnText(8);
+  h.job.payload = s.ColumnText(9);
+  h.job.idempotency_key = s.ColumnText(10);
+  h.job.lane = static_cast<int>(s.ColumnInt64(11));
+  h.version = s.ColumnText(12);
+  h.changed = s.ColumnInt64(13) != 0;
+  h.held_at = s.ColumnInt64(14);
+  h.job.created_at = h.held_at;
+  return h;
+}
+
+constexpr int64_t kDeleteLogKeepMs = 7LL * 86'400'000;  // the longest delete_guard.window
+
+}  // namespace
+
+Result<bool> SyncStore::HoldDelete(const HeldDelete& h) {
+  return TouchedARow(Bound(
+      db_,
+      "INSERT INTO held_deletes (sync, link_id, ghl_id, ext_key, deleted_side, source, target,"
+      " op, payload_json, idempotency_key, lane, version, changed, held_at)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+      " ON CONFLICT (link_id) DO NOTHING RETURNING id",
+      {h.sync, h.link_id, h.ghl_id, h.ext_key, ToString(h.deleted_side), h.source,
+       ToString(h.job.target), h.job.op, h.job.payload, h.job.idempotency_key, int64_t{h.job.lane},
+       h.version, int64_t{h.changed ? 1 : 0}, h.held_at}));
+}
+
+Result<std::vector<HeldDelete>> SyncStore::HeldDeletes(const std::string& sync, int limit) {
+  return AllRows(Bound(db_,
+                       fmt::format("SELECT {} FROM held_deletes WHERE {} ORDER BY id LIMIT ?2",
+                                   kHeldColumns, kSyncFilter),
+                       {sync, int64_t{limit}}),
+                 &ReadHeld);
+}
+
+Result<std::optional<HeldDelete>> SyncStore::HeldDeleteById(int64_t id) {
+  return FirstRow(
+      Bound(db_, fmt::format("SELECT {} FROM held_deletes WHERE id = ?1", kHeldColumns), {id}),
+      &ReadHeld);
+}
+
+Result<std::optional<HeldDelete>> SyncStore::HeldDeleteOfLink(int64_t link_id) {
+  return FirstRow(
+      Bound(db_, fmt::format("SELECT {} FROM held_deletes WHERE link_id = ?1", kHeldColumns),
+            {link_id}),
+      &ReadHeld);
+}
+
+Result<int64_t> SyncStore::HeldDeleteCount(const std::string& sync) {
+  return OneInt(
+      Bound(db_, fmt::format("SELECT count(*) FROM held_deletes WHERE {}", kSyncFilter), {sync}));
+}
+
+Result<void> SyncStore::MarkHeldChanged(int64_t link_id) {
+  return RunAll(Bound(db_, "UPDATE held_deletes SET changed = 1 WHERE link_id = ?1", {link_id}));
+}
+
+Result<bool> SyncStore::ForgetHeldDelete(int64_t link_id) {
+  return TouchedARow(
+      Bound(db_, "DELETE FROM held_deletes WHERE link_id = ?1 RETURNING id", {link_id}));
+}
+
+Result<SyncStore::Released> SyncStore::ReleaseHeldDelete(int64_t id, int64_t now) {
+  Result<std::optional<HeldDelete>> held = HeldDeleteById(id);
+  if (!held) return held.error();
+  if (!*held) return Released::kNotFound;
+  const HeldDelete& h = **held;
+  if (Result<bool> gone =
+          TouchedARow(Bound(db_, "DELETE FROM held_deletes WHERE id = ?1 RETURNING id", {id}));
+      !gone) {
+    return gone.error();
+  }
+  // The tombstone, as the pass commits it with its delete job.
+  Result<bool> unlinked =
+      TouchedARow(Bound(db_,
+                        "UPDATE links SET deleted = 1, updated_at = ?2 WHERE id = ?1 AND"
+                        " deleted = 0 RETURNING id",
+                        {h.link_id, now}));
+  if (!unlinked) return unlinked.error();
+  if (!*unlinked) return Released::kGone;
+  if (h.changed) return Released::kKept;
+  Job job = h.job;
+  job.created_at = now;
+  job.next_attempt_at = now;
+  if (Result<int64_t> queued = Enqueue(job); !queued) return queued.error();
+  return Released::kQueued;
+}
+
+Result<bool> SyncStore::DropHeldDelete(int64_t id, int64_t now) {
+  Result<std::optional<HeldDelete>> held = HeldDeleteById(id);
+  if (!held) return held.error();
+  if (!*held) return false;
+  Result<void> unlinked = RunAll(
+      Bound(db_, "UPDATE links SET deleted = 1, updated_at = ?2 WHERE id = ?1 AND deleted = 0",
+            {(*held)->link_id, now}));
+  if (!unlinked) return unlinked.error();
+  return TouchedARow(Bound(db_, "DELETE FROM held_deletes WHERE id = ?1 RETURNING id", {id}));
+}
+
+Result<void> SyncStore::RecordDeletesMade(const std::string& sync, int64_t count, int64_t now) {
+  if (count <= 0) return Ok();
+  Result<void> pruned = RunAll(Bound(db_, "DELETE FROM delete_log WHERE sync = ?1 AND at < ?2",
+                                     {sync, now - kDeleteLogKeepMs}));
+  if (!pruned) return pruned;
+  return RunAll(Bound(db_, "INSERT INTO delete_log (sync, at, deletes) VALUES (?1, ?2, ?3)",
+                      {sync, now, count}));
+}
+
+Result<RecentDeletes> SyncStore::DeletesSince(const std::string& sync, int64_t since) {
+  RecentDeletes out;
+  Result<int64_t> made = OneInt(
+      Bound(db_, "SELECT coalesce(sum(deletes), 0) FROM delete_log WHERE sync = ?1 AND at > ?2",
+            {sync, since}));
+  if (!made) return made.error();
+  Result<int64_t> held = OneInt(Bound(
+      db_, "SELECT count(*) FROM held_deletes WHERE sync = ?1 AND held_at > ?2", {sync, since}));
+  if (!held) return held.error();
+  out.made = *made;
+  out.held = *held;
+  return out;
+}
+
 Result<void> SyncStore::AddAudit(const AuditEntry& e) {
   return RunAll(Bound(db_,
                       "INSERT INTO audit (sync, link_id, at, direction, action, ghl_id, ext_key,"

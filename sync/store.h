@@ -1,6 +1,6 @@
 // SyncStore: the engine's tables in the state store (migration 3): links with their base
 // snapshots, the outbox, the dead-letter queue, cursors and recorded conflicts; the audit
-// trail of writes (migration 8).
+// trail of writes (migration 8); deletes held by the mass-delete guard (migration 10).
 //
 // Every method is one or a few SQL statements on the given connection; none opens its own
 // transaction, so the engine can commit "cursor + state + outbox" of one change together
@@ -18,6 +18,7 @@
 #include "core/result.h"
 #include "mapping/value.h"
 #include "state/sqlite.h"
+#include "sync/delete_guard.h"
 
 namespace ghl::sync {
 
@@ -76,6 +77,24 @@ struct ConflictRecord {
   std::string rule;
   std::string winner;  // "ghl" | "external"
   int64_t at = 0;
+};
+
+// A delete the mass-delete guard held (migration 10, sync/delete_guard.h): the outbox job
+// the pass or webhook decided, not enqueued. Its link stays live (not a tombstone) until
+// the delete is released (the job enqueued, the link a tombstone) or dropped (the link a
+// tombstone, nothing deleted); a link has at most one.
+struct HeldDelete {
+  int64_t id = 0;  // set when read
+  std::string sync;
+  int64_t link_id = 0;
+  std::string ghl_id;                       // the pair when held, for listings
+  std::string ext_key;                      //
+  Target deleted_side = Target::kExternal;  // the side whose record is gone
+  std::string source;                       // "pass" | "webhook"
+  Job job;               // what a release enqueues (its target is the other side)
+  std::string version;   // the other side's version when held (dateUpdated / Row::version)
+  bool changed = false;  // that record changed after the delete was held: a release keeps it
+  int64_t held_at = 0;
 };
 
 // One write the engine carried out (migration 8, table audit).
@@ -186,6 +205,33 @@ class SyncStore {
   // ---- conflicts ----
   Result<void> RecordConflict(const ConflictRecord& c);
   Result<std::vector<ConflictRecord>> Conflicts(const std::string& sync, int limit);
+
+  // ---- deletes held by the mass-delete guard ----
+  // Records a held delete; returns false when its link has one already (that one stays).
+  Result<bool> HoldDelete(const HeldDelete& held);
+  // Oldest first, at most `limit`; sync "" = every sync.
+  Result<std::vector<HeldDelete>> HeldDeletes(const std::string& sync, int limit);
+  Result<std::optional<HeldDelete>> HeldDeleteById(int64_t id);
+  Result<std::optional<HeldDelete>> HeldDeleteOfLink(int64_t link_id);
+  Result<int64_t> HeldDeleteCount(const std::string& sync = "");  // "" = all syncs
+  // The record the delete would remove changed after the delete was held.
+  Result<void> MarkHeldChanged(int64_t link_id);
+  // Removes the held delete of a link whose deleted record is back (nothing to delete);
+  // returns whether there was one.
+  Result<bool> ForgetHeldDelete(int64_t link_id);
+  // A release does what the pass would have done: the link becomes a tombstone and the
+  // job is enqueued (as Enqueue does, due at `now`). Not for a delete whose other record
+  // changed since it was held (HeldDelete::changed): that pair is unlinked and both records
+  // kept (kKept). kGone: its link was deleted or unlinked meanwhile; the entry is removed.
+  enum class Released { kNotFound, kQueued, kKept, kGone };
+  Result<Released> ReleaseHeldDelete(int64_t id, int64_t now);
+  // Discards a held delete: the pair is unlinked (its link a tombstone, as `deletes:
+  // ignore` does) and nothing is deleted. Returns whether there was one.
+  Result<bool> DropHeldDelete(int64_t id, int64_t now);
+  // The guard's window: deletes it let through at `now` (pruned after 7 days), and the
+  // deletes made and held since `since`.
+  Result<void> RecordDeletesMade(const std::string& sync, int64_t count, int64_t now);
+  Result<RecentDeletes> DeletesSince(const std::string& sync, int64_t since);
 
   // ---- audit trail ----
   Result<void> AddAudit(const AuditEntry& entry);
