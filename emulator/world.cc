@@ -69,13 +69,13 @@ Record& Collection::Put(Record record, int64_t now_ms, int64_t lag_ms) {
 
 void Collection::Touched(const Record& record, int64_t now_ms, int64_t lag_ms) {
   if (!indexed_.empty()) Index(record);
-  Publish(record.id, std::make_shared<const JsonDoc>(Copy(record.doc)), now_ms + lag_ms);
+  Publish(record.id, std::make_shared<const JsonDoc>(Copy(record.doc)), now_ms, lag_ms);
 }
 
 bool Collection::Erase(const std::string& id, int64_t now_ms, int64_t lag_ms) {
   if (records_.erase(id) == 0) return false;
   Unindex(id);
-  Publish(id, nullptr, now_ms + lag_ms);
+  Publish(id, nullptr, now_ms, lag_ms);
   return true;
 }
 
@@ -89,19 +89,41 @@ void Collection::Clear() {
   undated_ = 0;
   ++generation_;
   pending_.clear();
+  pending_of_.clear();
 }
 
-void Collection::Publish(const std::string& id, std::shared_ptr<const JsonDoc> doc, int64_t at_ms) {
-  pending_.push_back({at_ms, id, std::move(doc)});
+void Collection::Publish(const std::string& id, std::shared_ptr<const JsonDoc> doc, int64_t now_ms,
+                         int64_t lag_ms) {
+  // What is due is shown first: a collection nobody searches holds no old copies.
+  Advance(now_ms);
+  if (lag_ms <= 0) {
+    // Seen at once; an older write still pending must not come back over it.
+    auto it = pending_of_.find(id);
+    if (it != pending_of_.end()) it->second.shown = writes_ + 1;
+    ++writes_;
+    Show(id, std::move(doc));
+    return;
+  }
+  ++writes_;
+  pending_.emplace(std::make_pair(now_ms + lag_ms, writes_), Pending{id, std::move(doc)});
+  ++pending_of_[id].count;
+}
+
+void Collection::Advance(int64_t now_ms) {
+  while (!pending_.empty() && pending_.begin()->first.first <= now_ms) {
+    auto node = pending_.extract(pending_.begin());
+    const uint64_t write = node.key().second;
+    Pending& p = node.mapped();
+    auto of = pending_of_.find(p.id);
+    const bool newer = write > of->second.shown;
+    if (newer) of->second.shown = write;
+    if (--of->second.count == 0) pending_of_.erase(of);
+    if (newer) Show(p.id, std::move(p.doc));
+  }
 }
 
 const Collection::View& Collection::SearchView(int64_t now_ms) {
-  // The lag is one value for all writes, so pending_ is in visibility order.
-  while (!pending_.empty() && pending_.front().visible_at_ms <= now_ms) {
-    auto& p = pending_.front();
-    Show(p.id, std::move(p.doc));
-    pending_.pop_front();
-  }
+  Advance(now_ms);
   return visible_;
 }
 

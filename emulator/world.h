@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -69,7 +68,10 @@ class Collection {
   size_t size() const { return records_.size(); }
   void Clear();
 
-  // The records search can see at `now_ms`: each as it was `lag_ms` ago.
+  // The records search can see at `now_ms`: each write (Put, Touched, Erase) is seen from
+  // exactly its `now_ms + lag_ms` on, never sooner or later, whatever lag the writes
+  // before it had; a later write of a record that becomes visible first hides the older
+  // ones still pending.
   using View = std::map<std::string, std::shared_ptr<const JsonDoc>>;
   const View& SearchView(int64_t now_ms);
   // The same records in dateUpdated order (epoch ms, then id: SortLess's order for a sort
@@ -84,11 +86,14 @@ class Collection {
 
  private:
   struct Pending {
-    int64_t visible_at_ms;
     std::string id;
     std::shared_ptr<const JsonDoc> doc;  // null: deleted
   };
-  void Publish(const std::string& id, std::shared_ptr<const JsonDoc> doc, int64_t at_ms);
+  // Shows the writes visible at `now_ms` (the lag may have changed between writes, so a
+  // write can become visible before an older one).
+  void Advance(int64_t now_ms);
+  void Publish(const std::string& id, std::shared_ptr<const JsonDoc> doc, int64_t now_ms,
+               int64_t lag_ms);
 
   void Unindex(const std::string& id);
   void Index(const Record& record);
@@ -109,7 +114,15 @@ class Collection {
     size_t count;
   };
   std::map<std::string, Count> counts_;
-  std::deque<Pending> pending_;
+  // By (visible at ms, write number); per id: how many writes are pending, and the write
+  // number of the newest one shown.
+  std::map<std::pair<int64_t, uint64_t>, Pending> pending_;
+  struct PendingOf {
+    size_t count = 0;
+    uint64_t shown = 0;
+  };
+  std::unordered_map<std::string, PendingOf> pending_of_;
+  uint64_t writes_ = 0;
 };
 
 // GHL-looking ids (20 letters and digits), deterministic under a seed.
