@@ -305,6 +305,7 @@ void CheckCreatesIdempotent(const ResourceOptions& r, const ConnectionOptions& c
     return;
   }
   const YAML::Node& node = spec.resource;
+  auto scope = ctx.Enter(node["create"] ? ".create" : "");
   ctx.Error(node["create"] ? node["create"] : node,
             "creates are not idempotent: a create whose answer is lost (timeout, reset, 5xx, a "
             "stop during the call) would be made again as a second item. Set create.match to a "
