@@ -201,7 +201,8 @@ TEST_F(DeleteGuardTest, WebhookDeletesOneByOneAreWeighedTogetherAndHeld) {
   EXPECT_EQ(store_->OutboxDepth().value(), 0);
 
   // Released, they are made as the webhooks would have made them.
-  for (const auto& h : store_->HeldDeletes("contacts", 100).value()) {
+  const auto held = store_->HeldDeletes("contacts", 100).value();
+  for (const auto& h : held) {
     EXPECT_EQ(store_->ReleaseHeldDelete(h.id, 0).value(), sync::SyncStore::Released::kQueued);
   }
   Drain();
