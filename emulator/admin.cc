@@ -105,6 +105,8 @@ Reply GetFaults(Call& c) {
   Json tokens(rapidjson::kArrayType);
   for (const auto& t : f.unauthorized_tokens) tokens.PushBack(Str(t, a), a);
   d.AddMember("unauthorizedTokens", tokens, a);
+  d.AddMember("lostAnswerRate", f.lost_answer_rate, a);
+  d.AddMember("lostAnswer", Str(f.lost_answer, a), a);
   d.AddMember("webhookDropRate", f.webhook_drop_rate, a);
   d.AddMember("webhookDuplicateRate", f.webhook_duplicate_rate, a);
   d.AddMember("webhookReorder", f.webhook_reorder, a);
@@ -129,6 +131,11 @@ Reply PutFaults(Call& c) {
       f.body_fault != "huge") {
     return Unprocessable({"bodyFault must be one of: malformed, truncated, html, huge"});
   }
+  f.lost_answer_rate = GetNumber(*body, "lostAnswerRate").value_or(0);
+  f.lost_answer = GetString(*body, "lostAnswer").value_or("5xx");
+  if (f.lost_answer != "5xx" && f.lost_answer != "reset" && f.lost_answer != "timeout") {
+    return Unprocessable({"lostAnswer must be one of: 5xx, reset, timeout"});
+  }
   if (const Json* tokens = GetArray(*body, "unauthorizedTokens")) {
     for (const auto& t : tokens->GetArray()) {
       if (t.IsString()) f.unauthorized_tokens.insert(t.GetString());
@@ -139,7 +146,7 @@ Reply PutFaults(Call& c) {
   f.webhook_reorder = GetBool(*body, "webhookReorder").value_or(false);
   f.webhook_delay_ms = static_cast<int64_t>(GetNumber(*body, "webhookDelayMs").value_or(0));
   for (double rate : {f.error_rate, f.reset_rate, f.timeout_rate, f.body_fault_rate,
-                      f.webhook_drop_rate, f.webhook_duplicate_rate}) {
+                      f.lost_answer_rate, f.webhook_drop_rate, f.webhook_duplicate_rate}) {
     if (rate < 0 || rate > 1) return Unprocessable({"rates are shares between 0 and 1"});
   }
   c.emu.faults() = f;
@@ -161,6 +168,7 @@ Reply Requests(Call& c) {
     o.AddMember("status", e.status, a);
     o.AddMember("rateKey", Str(e.rate_key, a), a);
     o.AddMember("locationId", Str(e.location_id, a), a);
+    if (!e.lost_answer.empty()) o.AddMember("lostAnswer", Str(e.lost_answer, a), a);
     arr.PushBack(o, a);
   }
   d.AddMember("requests", arr, a);
@@ -183,13 +191,7 @@ Reply MaxWindow(Call& c) {
   Json keys(rapidjson::kObjectType);
   int64_t overall = 0;
   for (auto& [key, times] : by_key) {
-    std::sort(times.begin(), times.end());
-    int64_t best = 0;
-    size_t lo = 0;
-    for (size_t hi = 0; hi < times.size(); ++hi) {
-      while (times[hi] - times[lo] >= window) ++lo;
-      best = std::max<int64_t>(best, static_cast<int64_t>(hi - lo + 1));
-    }
+    const int64_t best = MaxInAnyWindow(std::move(times), std::chrono::milliseconds(window));
     keys.AddMember(Str(key, a), Json(best), a);
     overall = std::max(overall, best);
   }

@@ -60,6 +60,21 @@ bool Emulator::Chance(double p) {
   return std::uniform_real_distribution<double>(0, 1)(fault_rng_) < p;
 }
 
+int Emulator::RandomServerError() {
+  static constexpr int kStatuses[] = {500, 502, 503, 504};
+  return kStatuses[std::uniform_int_distribution<int>(0, 3)(fault_rng_)];
+}
+
+bool Emulator::LoseAnswer(const Request& req, const std::string& path, const Reply& reply) {
+  const auto m = req.method();
+  const bool write = m == http::verb::post || m == http::verb::put || m == http::verb::patch ||
+                     m == http::verb::delete_;
+  // Inferred: only a write's answer is worth losing (a read can be repeated); the advanced
+  // search is a read although it is a POST.
+  if (!write || path == "/contacts/search" || reply.status >= 300) return false;
+  return Chance(faults_.lost_answer_rate);
+}
+
 void Emulator::set_webhook_sink(std::unique_ptr<WebhookSink> sink) {
   sink_ = std::move(sink);
   if (sink_) sink_->SetFaults(faults_);
@@ -131,10 +146,20 @@ void Emulator::Handle(Request&& req, std::shared_ptr<Responder> responder) {
 
   DispatchInfo info;
   Reply reply = Dispatch(req, &info, /*as_user=*/false);
+  const bool lose = !admin && LoseAnswer(req, path, reply);
   if (!admin) {
-    request_log_.push_back({NowMs(), std::string(req.method_string()), path, reply.status,
-                            info.rate_key, info.location_id});
+    request_log_.push_back({info.at_ms, std::string(req.method_string()), path, reply.status,
+                            info.rate_key, info.location_id, lose ? faults_.lost_answer : ""});
     if (request_log_.size() > kRequestLogLimit) request_log_.pop_front();
+  }
+  if (lose) {
+    // Applied, then the answer is lost on its way back.
+    if (faults_.lost_answer == "reset") return responder->Reset();
+    if (faults_.lost_answer == "timeout") {
+      return AfterDelay(io_, faults_.timeout_ms, [responder] { responder->Reset(); });
+    }
+    reply = ServerError(RandomServerError());
+    info.headers.clear();
   }
 
   if (!admin && reply.status < 300 && Chance(faults_.body_fault_rate)) SpoilBody(&reply);
@@ -149,15 +174,18 @@ Reply Emulator::HandleNow(Request& req) {
   DispatchInfo info;
   Reply reply = Dispatch(req, &info, /*as_user=*/false);
   const std::string target(req.target());
-  request_log_.push_back({NowMs(), std::string(req.method_string()),
+  request_log_.push_back({info.at_ms, std::string(req.method_string()),
                           target.substr(0, target.find('?')), reply.status, info.rate_key,
-                          info.location_id});
+                          info.location_id, ""});
   if (request_log_.size() > kRequestLogLimit) request_log_.pop_front();
   for (auto& [k, v] : info.headers) reply.headers.emplace_back(k, v);
   return reply;
 }
 
 Reply Emulator::Dispatch(Request& req, DispatchInfo* info, bool as_user) {
+  // One time for the whole request: the limiter judges it, the handler writes and the
+  // request log records it at this time, so the log's windows are the limiter's.
+  info->at_ms = NowMs();
   const std::string target(req.target());
   const size_t q = target.find('?');
   const std::string path = target.substr(0, q);
@@ -180,7 +208,7 @@ Reply Emulator::Dispatch(Request& req, DispatchInfo* info, bool as_user) {
                                    : ParseQuery(std::string_view(target).substr(q + 1)),
             nullptr,
             NewId(),
-            NowMs(),
+            info->at_ms,
             std::nullopt};
 
   if (as_user && route->access == Access::kAdmin) return NotFound("not an API route");
@@ -225,10 +253,7 @@ Reply Emulator::Dispatch(Request& req, DispatchInfo* info, bool as_user) {
   info->headers["X-RateLimit-Remaining"] = std::to_string(d.burst_remaining);
   if (!d.allowed) return TooManyRequests();
 
-  if (Chance(faults_.error_rate)) {
-    static constexpr int kStatuses[] = {500, 502, 503, 504};
-    return ServerError(kStatuses[std::uniform_int_distribution<int>(0, 3)(fault_rng_)]);
-  }
+  if (Chance(faults_.error_rate)) return ServerError(RandomServerError());
   return route->handler(call);
 }
 

@@ -38,6 +38,12 @@ struct Faults {
   double body_fault_rate = 0;
   std::string body_fault = "malformed";
   std::set<std::string> unauthorized_tokens;  // always 401, as if revoked
+  // Share of successful API writes (POST, PUT, DELETE; not POST /contacts/search) that are
+  // applied, webhooks and all, and whose answer is then lost, and how: "5xx" (replaced
+  // with a 500, 502, 503 or 504), "reset" (dropped), "timeout" (held for `timeout_ms`,
+  // then dropped). The request log keeps the applied status and the fault.
+  double lost_answer_rate = 0;
+  std::string lost_answer = "5xx";
   // Webhook delivery faults, applied by the dispatcher.
   double webhook_drop_rate = 0;
   double webhook_duplicate_rate = 0;
@@ -46,12 +52,13 @@ struct Faults {
 };
 
 struct RequestLogEntry {
-  int64_t at_ms;
+  int64_t at_ms;  // the time the rate limiter judged the request at (and its handler ran at)
   std::string method;
   std::string path;
   int status;
   std::string rate_key;  // empty for unauthenticated calls
   std::string location_id;
+  std::string lost_answer;  // the lost-answer fault that took its answer; empty: none
 };
 
 // Receives every event the emulator fires; the dispatcher signs and POSTs them.
@@ -127,12 +134,16 @@ class Emulator {
 
  private:
   struct DispatchInfo {
+    int64_t at_ms = 0;  // the request's time (Call::now_ms)
     std::string rate_key;
     std::string location_id;
     std::map<std::string, std::string> headers;
   };
   Reply Dispatch(http_server::Request& req, DispatchInfo* info, bool as_user);
   bool Chance(double p);
+  int RandomServerError();
+  // Whether the answer to this applied write is to be lost (Faults::lost_answer_rate).
+  bool LoseAnswer(const http_server::Request& req, const std::string& path, const Reply& reply);
   void SpoilBody(Reply* reply);
 
   boost::asio::io_context& io_;

@@ -2,6 +2,9 @@
 //
 // Burst: at most `burst` requests in ANY window of `interval` (a sliding log of request
 // times, not a token bucket: a bucket of 100 refilling at 10/s admits 200 in 10 s).
+// The window ending at t is (t - interval, t]: a request at t and one at t + interval are
+// never in one window, one at t + interval - 1 is. MaxInAnyWindow, behind the admin API's
+// requests/max-window report, uses the same definition (InWindow).
 // Daily: at most `daily` requests per UTC day. Pure: time is passed in.
 #pragma once
 
@@ -10,6 +13,7 @@
 #include <deque>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace ghl::emulator {
 
@@ -26,6 +30,16 @@ struct RateDecision {
   int64_t daily_remaining = 0;
   std::chrono::milliseconds retry_after{0};  // when refused: until the window has room
 };
+
+// Whether a request at `earlier` is in the window that ends at `now` (earlier <= now).
+template <typename Time, typename Duration>
+bool InWindow(Time earlier, Time now, Duration window) {
+  return now - earlier < window;
+}
+
+// The most of `times_ms` (request times of one key, in any order) inside one window of
+// `window`, as the limiter draws windows.
+int64_t MaxInAnyWindow(std::vector<int64_t> times_ms, std::chrono::milliseconds window);
 
 class StrictRateLimiter {
  public:

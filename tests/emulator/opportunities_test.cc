@@ -28,6 +28,7 @@ class EmulatorOpportunities : public ::testing::Test {
   static void SetUpTestSuite() {
     emu_ = new EmulatorProcess({"--search-lag-ms", "0", "--no-rate-limit"});
     if (!emu_->ok()) return;
+    emu_->SkipWindowCheck();  // the suite sends more than 100 requests in 10 s on purpose
     auto p =
         Json(emu_->Api("GET", "/opportunities/pipelines?locationId=" + emu_->location_id()).body);
     if (!p.IsObject() || !p.HasMember("pipelines") || p["pipelines"].Empty()) return;
@@ -557,6 +558,34 @@ TEST_F(EmulatorOpportunities, TokensOfAnotherLocationAreRefused) {
   EXPECT_EQ(foreign_pipeline.status, 400);
   EXPECT_EQ(Str(Json(foreign_pipeline.body)["message"]), "Pipeline not found");
   EXPECT_EQ(CreateOpp(their_contact, "x").status, 400) << "a contact of another location";
+}
+
+TEST_F(EmulatorOpportunities, ACreateWhoseAnswerIsLostWasApplied) {
+  const std::string contact = NewContact("LostAnswer");
+  for (const char* kind : {"5xx", "reset"}) {
+    ASSERT_EQ(emu_->Admin("PUT", "/faults",
+                          std::string(R"({"lostAnswerRate":1,"lostAnswer":")") + kind + "\"}")
+                  .status,
+              200);
+    auto lost = CreateOpp(contact, std::string("Lost ") + kind);
+    emu_->Admin("PUT", "/faults", "{}");
+    if (std::string(kind) == "5xx") {
+      EXPECT_GE(lost.status, 500) << lost.body;
+    } else {
+      EXPECT_EQ(lost.status, 0) << "connection dropped without an answer";
+    }
+    // Applied: search finds it, and a retry of the create is refused as a duplicate.
+    auto found = Json(
+        emu_->Api("GET", "/opportunities/search?location_id=" + Loc() + "&contact_id=" + contact)
+            .body);
+    ASSERT_TRUE(found.IsObject() && found["opportunities"].IsArray());
+    ASSERT_EQ(found["opportunities"].Size(), 1u) << kind;
+    const std::string id = found["opportunities"][0]["id"].GetString();
+    EXPECT_EQ(Str(found["opportunities"][0]["name"]), std::string("Lost ") + kind);
+    EXPECT_EQ(emu_->Api("GET", "/opportunities/" + id).status, 200);
+    EXPECT_EQ(CreateOpp(contact, "retry").status, 400) << kind;
+    ASSERT_EQ(emu_->Api("DELETE", "/opportunities/" + id).status, 200);
+  }
 }
 
 TEST(EmulatorOpportunitySearchLag, SearchSeesChangesOnlyAfterTheLag) {
