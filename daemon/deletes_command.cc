@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <limits>
 
 #include "config/config.h"
 #include "state/sqlite_state_store.h"

@@ -461,7 +461,7 @@ int Status(const SyncCommands& c, const config::Config& config) {
       }
       std::cout << fmt::format("  {:<20} {:>8} linked  {:>6} in outbox  {:>5} dead letters  {}\n",
                                m.name, l, o, d, progress);
-      if (h != 0) {
+      if (h > 0) {
         std::cout << fmt::format(
             "  {:<20} {} delete(s) held by the mass-delete guard (ghl-syncd deletes list --sync "
             "{})\n",

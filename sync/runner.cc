@@ -51,6 +51,7 @@ SyncRunner::SyncRunner(std::shared_ptr<const mapping::Mapping> mapping,
       options_(options),
       counters_(std::move(counters)),
       rules_(RulesOf(mapping_->spec())),
+      ledger_(EchoLedger::Limits{options_.echo_ttl_ms, 8, 100'000}),
       rng_(options_.seed != 0 ? options_.seed : std::random_device{}()) {}
 
 bool SyncRunner::Serves(const std::string& location_id, mapping::GhlObject object) const {
@@ -72,32 +73,9 @@ int64_t SyncRunner::Backoff(int attempts) {
   return static_cast<int64_t>(full * jitter(rng_));
 }
 
-void SyncRunner::RememberWrite(int64_t link_id, const Fields& written) {
-  auto& entries = ledger_[link_id];
-  entries.push_back({NowMs(), written});
-  while (entries.size() > 8) entries.pop_front();
-}
-
-void SyncRunner::SuppressEchoes(int64_t link_id, const Fields& base, Fields& ghl) {
-  auto it = ledger_.find(link_id);
-  if (it == ledger_.end()) return;
-  const int64_t now = NowMs();
-  auto& entries = it->second;
-  while (!entries.empty() && now - entries.front().at > options_.echo_ttl_ms) entries.pop_front();
-  bool suppressed = false;
-  for (auto& [name, value] : ghl) {
-    auto b = base.find(name);
-    if (b == base.end() || mapping::Equal(b->second, value)) continue;
-    for (const auto& w : entries) {
-      auto f = w.fields.find(name);
-      if (f != w.fields.end() && mapping::Equal(f->second, value)) {
-        value = b->second;  // a stale echo of our own earlier write
-        suppressed = true;
-        break;
-      }
-    }
-  }
-  if (suppressed && counters_.echo) counters_.echo();
+void SyncRunner::RememberWrite(int64_t link_id, const Fields& written,
+                               const std::string& date_updated) {
+  ledger_.Remember(link_id, written, NowMs(), ParseIsoMs(date_updated));
 }
 
 }  // namespace ghl::sync

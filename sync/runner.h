@@ -23,7 +23,6 @@
 // Thread-safety: the engine's worker thread only.
 #pragma once
 
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -35,6 +34,8 @@
 #include "connectors/connector.h"
 #include "core/clock.h"
 #include "mapping/mapping.h"
+#include "sync/decide.h"
+#include "sync/echo_ledger.h"
 #include "sync/ghl_side.h"
 #include "sync/merge.h"
 #include "sync/store.h"
@@ -55,17 +56,7 @@ struct RunnerOptions {
   uint64_t seed = 0;  // of the backoff jitter; 0: from std::random_device (a replay sets it)
 };
 
-// One decided action, for `plan`, logs and counters.
-struct Decision {
-  enum class Action { kCreate, kUpdate, kDelete, kConflict, kLink, kSkip, kError };
-  Action action = Action::kSkip;
-  std::string target;  // "ghl" | "external" | "" (both / none)
-  std::string ghl_id;
-  std::string ext_key;
-  // field -> {before, after} (canonical)
-  std::map<std::string, std::pair<mapping::Value, mapping::Value>> diff;
-  std::string note;
-};
+// Decision (one decided action, for `plan`, logs and counters): sync/decide.h.
 const char* ToString(Decision::Action a);
 
 struct PassReport {
@@ -127,7 +118,13 @@ class SyncRunner {
                        std::string& ext_cursor, std::map<std::string, std::string>& ghl_cursors);
   Result<void> FillMissing(std::vector<Item>& items, PassReport& report, ghl_client::Lane lane,
                            bool complete);
+  // The resolve stage (the decider's inputs, read from the store, GHL and the clock), the
+  // pure decider (sync/decide.h), then its log lines and counters.
   Outcome Decide(Item& item, ghl_client::Lane lane);
+  DecideInput Resolve(const Item& item, ghl_client::Lane lane);
+  // The GHL id `value` of reference field `field`, resolved for the way out (to_ghl false).
+  OutgoingRef ResolveOutgoing(const std::string& field, const mapping::Value& value,
+                              const std::string& location);
   // Turns the reference fields of `fields` (mapping references:) from the external keys of
   // the other sync's records into their GHL ids (to_ghl), or back; `by: name` ones from
   // the names GHL has in `location` into ids, or back. Returns why a record must wait (""
@@ -167,8 +164,10 @@ class SyncRunner {
   Result<Pending> LoadPending();
   Result<std::optional<Link>> PendingLink(const Pending& pending, const GhlRecord* ghl,
                                           const std::string* ext_key);
-  void SuppressEchoes(int64_t link_id, const mapping::Fields& base, mapping::Fields& ghl);
-  void RememberWrite(int64_t link_id, const mapping::Fields& written);
+  // The echo ledger (EchoLedger), with the write's GHL dateUpdated (ISO); the decider asks
+  // it (EchoLedger::Echoes).
+  void RememberWrite(int64_t link_id, const mapping::Fields& written,
+                     const std::string& date_updated);
   int64_t Backoff(int attempts);
   Result<void> DispatchGhl(std::vector<Job>& jobs);
   // Completes a job that has nothing to write (a replayed mapping failure, a delete of a
@@ -204,11 +203,7 @@ class SyncRunner {
   RunnerOptions options_;
   RunnerCounters counters_;
   std::vector<FieldRule> rules_;
-  struct Written {
-    int64_t at;
-    mapping::Fields fields;
-  };
-  std::map<int64_t, std::deque<Written>> ledger_;
+  EchoLedger ledger_;
   std::mt19937_64 rng_;
 };
 

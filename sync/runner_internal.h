@@ -50,22 +50,11 @@ struct SyncRunner::Outcome {
 
 namespace runner_internal {
 
-// `expect`: the target's version (Link::ghl_version / ext_version) the job was decided on.
-// When a later pass has seen the target change, the job is out of date: it is not written,
-// the link is read again. `before`: the target's values of the written fields when the job
-// was decided, to tell a target changed since from one that already holds the write
-// (SyncRunner::Dispatch). `rule`: why the job was decided, for the audit trail
-// ("changed in GHL", "conflict: newest", ...; payloads written before it have none).
+// An outbox job's payload: JobPayload (sync/decide.h), which documents the format.
 inline std::string Payload(const Fields& canonical, const Fields* external = nullptr,
                            const std::string& key = "", const std::string& expect = "",
                            const Fields* before = nullptr, const std::string& rule = "") {
-  std::string out = "{\"canonical\":" + mapping::ToJson(canonical);
-  if (external != nullptr) out += ",\"external\":" + mapping::ToJson(*external);
-  out += ",\"key\":" + mapping::ToJson(Value{key});
-  if (!expect.empty()) out += ",\"expect\":" + mapping::ToJson(Value{expect});
-  if (before != nullptr) out += ",\"before\":" + mapping::ToJson(*before);
-  if (!rule.empty()) out += ",\"rule\":" + mapping::ToJson(Value{rule});
-  return out + "}";
+  return JobPayload(canonical, external, key, expect, before, rule);
 }
 
 struct ParsedPayload {
