@@ -6,6 +6,7 @@
 #   bench_syncd_yaml FILE [YAML]      a ghl-syncd.yaml for the emulator, limits out of the way
 #   bench_csv_sync POLL [YAML]        $work/ghl-syncd.yaml and a contacts <-> CSV mapping
 #   bench_metric URL NAME [LABEL]     the sum of a metric's series (whose labels hold LABEL)
+#   bench_generate_contacts N         N contacts in the emulator's location (contact<i>@...)
 source scripts/lib.sh
 
 bench_setup() {
@@ -110,4 +111,18 @@ YAML
 bench_metric() {
   curl -fsS "$1" |
     awk -v m="$2" -v l="${3:-}" '$1 ~ "^"m"({|$)" && index($1, l) {s += $2} END {printf "%.3f\n", s}'
+}
+
+# bench_generate_contacts N: N generated contacts in the emulator's location, deterministic
+# (contact<i>@example.com; first names "Ada Grace Alan Edsger Barbara Ken Frances Donald
+# Radia Niklaus" by i % 10, last names "Lovelace Hopper Turing Dijkstra Liskov Thompson
+# Allen Knuth Perlman Wirth" by i / 10 % 10), no webhooks (a bulk import).
+bench_generate_contacts() {
+  local left=$1 chunk
+  while [ "$left" -gt 0 ]; do
+    chunk=$((left < 100000 ? left : 100000))
+    curl -fsS -X POST "$emu_url/_emulator/locations/$location/contacts/generate" \
+      -H 'content-type: application/json' -d "{\"count\":$chunk}" >/dev/null
+    left=$((left - chunk))
+  done
 }

@@ -25,13 +25,7 @@ seconds() { bc -l <<<"$1/1000" | xargs printf '%.1f'; }
 
 # GHL: N generated contacts (contact<i>@example.com, names from two lists of ten).
 start=$(now_ms)
-left=$n
-while [ "$left" -gt 0 ]; do
-  chunk=$((left < 100000 ? left : 100000))
-  curl -fsS -X POST "$emu_url/_emulator/locations/$location/contacts/generate" \
-    -H 'content-type: application/json' -d "{\"count\":$chunk}" >/dev/null
-  left=$((left - chunk))
-done
+bench_generate_contacts "$n"
 generate_ms=$(($(now_ms) - start))
 # Until search sees them all (its lag): a first pass that polled earlier would find no
 # contact to pair a row with and create (upsert) every row.

@@ -114,6 +114,12 @@ const Table<GhlConfig>& GhlTable() {
                       "GHL API base URL; point it at `ghl-emulator` to try things out."),
           fields::Duration("request_timeout", &GhlConfig::request_timeout, milliseconds(100),
                            milliseconds(600'000), "Timeout of one GHL API request."),
+          fields::Duration("search_lag", &GhlConfig::search_lag, milliseconds(0),
+                           milliseconds(600'000),
+                           "How long GHL's search may take to show a write. An opportunity "
+                           "create whose answer was lost is read back (by its contact, "
+                           "pipeline and name) no sooner than this after the attempt, so that "
+                           "it is not created twice."),
           fields::Int("max_in_flight_per_location", &GhlConfig::max_in_flight_per_location, 1, 64,
                       "Concurrent requests per location."),
           fields::Section("rate_limit", &GhlConfig::rate_limit, RateLimitTable(),

@@ -65,6 +65,9 @@ struct RateLimitConfig {
 struct GhlConfig {
   std::string base_url = "https://services.leadconnectorhq.com";
   std::chrono::milliseconds request_timeout = 30s;
+  // How long GHL's search may take to show a write: a create found again only through it
+  // (an opportunity) is read back no sooner after an attempt whose answer was lost.
+  std::chrono::milliseconds search_lag = 15s;
   int64_t max_in_flight_per_location = 4;
   RateLimitConfig rate_limit;
   OAuthConfig oauth;

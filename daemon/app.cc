@@ -386,6 +386,7 @@ int App::StartSync() {
   options.busy_timeout = config_->state.busy_timeout;
   options.audit_retention = config_->state.audit_retention;
   options.inbox_max_attempts = static_cast<int>(config_->webhooks.max_attempts);
+  options.runner.create_settle_ms = config_->ghl.search_lag.count();
   if (oauth_) {
     // GHL's appId is the client id's part before the first '-' (FACTS §9, the SDK's check).
     const auto& client_id = config_->ghl.oauth.client_id;

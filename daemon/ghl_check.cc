@@ -33,6 +33,7 @@ void CheckCustomFieldKeys(const config::Config& config, const std::vector<sync::
 
   GhlStack stack(config);
   std::thread loop([&] { stack.Run(); });
+  SystemClock clock;
   // One index per (location, object): the definitions GHL has.
   std::map<std::pair<std::string, mapping::GhlObject>, sync::GhlSide> sides;
   for (const auto& s : syncs) {
@@ -48,8 +49,8 @@ void CheckCustomFieldKeys(const config::Config& config, const std::vector<sync::
             location, s.file.string()));
         continue;
       }
-      auto [it, fresh] = sides.try_emplace({location, spec.object}, stack.gateway(), spec.object,
-                                           std::vector<std::string>{});
+      auto [it, fresh] = sides.try_emplace({location, spec.object}, stack.gateway(), clock,
+                                           spec.object, std::vector<std::string>{});
       sync::GhlSide& side = it->second;
       if (fresh) {
         if (auto loaded = side.LoadIndex(location); !loaded.ok()) {

@@ -600,6 +600,8 @@ int Plan(const SyncCommands& c, const config::Config& config) {
     w.EndArray();
     w.Key("ghl_writes");
     w.Int64(r.ghl_writes);
+    w.Key("ghl_calls_to_apply");
+    w.Int64(r.ghl_writes + r.ghl_lookups);
     w.Key("external_writes");
     w.Int64(r.external_writes);
     w.Key("conflicts");
@@ -635,7 +637,7 @@ int Plan(const SyncCommands& c, const config::Config& config) {
       "GHL calls: {} used to read for this plan; {} to apply it; {} left today.\n",
       r.ghl_writes, r.external_writes, r.conflicts, r.errors,
       r.delete_guard_tripped ? "; the delete guard would hold this pass's deletes" : "", reads,
-      r.ghl_writes, remaining);
+      r.ghl_writes + r.ghl_lookups, remaining);
   return 0;
 }
 

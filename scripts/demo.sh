@@ -37,6 +37,17 @@ if [ "$first_run" = 1 ]; then
     curl -sf -o /dev/null -X POST "$emu/contacts/" -H 'Authorization: Bearer demo-private-integration-token' \
       -H 'Version: 2021-07-28' -H 'Content-Type: application/json' -d "{\"locationId\":\"demo-location\",$c}"
   done
+  # GHL's search shows a new contact a few seconds late (search_lag in the emulator's
+  # config), so wait until it lists all three: the first pass then sees them. (Started
+  # sooner, the daemon is still right: it looks a contact up by email before creating it
+  # and links Grace instead; Ada and Linus come with the next pass.)
+  for _ in $(seq 100); do
+    total=$(curl -sf -X POST "$emu/contacts/search" -H 'Authorization: Bearer demo-private-integration-token' \
+      -H 'Version: 2021-07-28' -H 'Content-Type: application/json' \
+      -d '{"locationId":"demo-location","pageLimit":1}' | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
+    [ "${total:-0}" -ge 3 ] && break
+    sleep 0.1
+  done
 fi
 
 ghl_log "starting ghl-syncd on config/examples/demo.yaml (state: var/demo/state.db)"

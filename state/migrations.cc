@@ -147,6 +147,11 @@ const std::vector<Migration>& BuiltinMigrations() {
        "CREATE TABLE delete_log (sync TEXT NOT NULL, at INTEGER NOT NULL,"
        " deletes INTEGER NOT NULL);"
        "CREATE INDEX delete_log_sync_at ON delete_log (sync, at);"},
+      {11, "links: a revision bumped by every save",
+       // A pass reads links, decides, then saves them; a webhook's change or a dispatch may
+       // save a link in between (they run while a pass yields). The pass saves a link only
+       // when its revision is still the one it read (sync/store.h SaveLinkIfUnchanged).
+       "ALTER TABLE links ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"},
   };
   return kMigrations;
 }

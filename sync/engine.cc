@@ -229,7 +229,8 @@ struct Engine::Worker {
   // The inbox after a failed event: its next try (Unix ms) and the failures in a row.
   std::chrono::steady_clock::time_point inbox_retry_at{};
   int inbox_failures = 0;
-  int64_t audit_pruned_at = 0;  // Unix ms of the last PruneAudit
+  int64_t audit_pruned_at = 0;                           // Unix ms of the last PruneAudit
+  std::chrono::steady_clock::time_point next_between{};  // Between()'s next unprompted look
   // Per runner: its connector's counters as last exported.
   std::vector<std::map<std::string, int64_t>> connector_counts;
 };
@@ -264,6 +265,7 @@ void Engine::Replace(std::vector<SyncSetup> syncs) {
 }
 
 void Engine::Wake() {
+  inbox_woken_ = true;
   std::lock_guard lock(mu_);
   woken_ = true;
   cv_.notify_all();
@@ -336,6 +338,7 @@ void Engine::Run() {
           w_->runners.push_back(std::make_unique<SyncRunner>(
               std::move(s.mapping), std::move(s.connector), gateway_, std::move(s.locations),
               *w_->store, clock_, options_.runner, std::move(counters)));
+          w_->runners.back()->SetYield([this] { Between(); });
           w_->next_pass.push_back(0);
           w_->written.push_back(std::move(written));
           w_->progress.emplace_back();
@@ -608,6 +611,23 @@ Result<std::string> Engine::RecordAppEvent(int64_t row_id, const ghl_client::Web
                install.resource,
                stored ? " recorded" : ": a newer event for it was recorded already; kept that");
   return std::string();
+}
+
+void Engine::Between() {
+  const auto now = clock_.Steady();
+  if (!inbox_woken_.exchange(false) && now < w_->next_between) return;
+  w_->next_between = now + std::chrono::milliseconds(100);
+  ProcessInbox();
+  for (auto& r : w_->runners) {
+    for (int round = 0; round < 4; ++round) {
+      auto n = r->Dispatch(ghl_client::Lane::kRealtime);
+      if (!n.ok()) {
+        spdlog::error("sync {}: outbox: {}", r->name(), n.error().message);
+        break;
+      }
+      if (n.value() == 0) break;
+    }
+  }
 }
 
 void Engine::Dispatch(int rounds) {

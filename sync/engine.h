@@ -9,7 +9,9 @@
 //   2. passes: each sync polls GHL and scans its connector every poll_interval (the first
 //      pass is the backfill).
 //   3. outbox: due jobs of every sync are dispatched.
-// Wake() (after the webhook writer committed) cuts the wait short.
+// Wake() (after the webhook writer committed) cuts the wait short. A pass does not hold
+// webhooks up: between its steps (SyncRunner::SetYield) the worker runs the inbox and
+// dispatches real-time writes when Wake() was called, or at least every 100 ms.
 //
 // Thread-safety: Start/Stop/Wake/Replace/Snapshot from any thread.
 #pragma once
@@ -114,6 +116,8 @@ class Engine {
   void Round();
   void Dispatch(int rounds);
   void ProcessInbox();
+  // Inside a pass: the inbox and real-time writes, when woken or every 100 ms.
+  void Between();
   // Backs the inbox off after a failure (0.4 s doubling to 30 s) and says so (the first
   // and every 10th time). Returns false, for `ok = InboxFailed(...)`.
   bool InboxFailed(const std::string& what);
@@ -135,6 +139,7 @@ class Engine {
   std::condition_variable cv_;
   bool stop_ = false;
   bool woken_ = false;
+  std::atomic<bool> inbox_woken_{false};  // for Between(): set by Wake()
   std::optional<std::vector<SyncSetup>> replacement_;
   mutable std::mutex status_mu_;
   std::vector<SyncStatus> status_;

@@ -11,12 +11,6 @@
 namespace ghl::sync {
 namespace {
 
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 bool SameName(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
     return std::tolower(static_cast<unsigned char>(x)) ==
@@ -40,7 +34,7 @@ struct Candidate {
 
 Result<bool> GhlSide::LoadNames(const std::string& location_id, bool reload) {
   Names& names = names_[location_id];
-  const int64_t now = SteadyMs();
+  const int64_t now = NowMs();
   // Loaded: kept for 5 minutes (a name renamed in GHL is picked up by then), or for one
   // minute when a lookup missed. A load that failed is not tried again for 30 s: every
   // record of a pass would make its own call.
@@ -120,7 +114,7 @@ Result<std::vector<GhlSide::Named>> GhlSide::ListCalendars(const std::string& lo
 void GhlSide::RememberCalendars(const std::string& location_id, std::vector<Named> calendars) {
   Names& names = names_[location_id];
   names.calendars = std::move(calendars);
-  names.loaded_ms = SteadyMs();
+  names.loaded_ms = NowMs();
   names.failure.clear();
 }
 

@@ -32,13 +32,12 @@ int64_t UpdatedMs(const std::string& date_updated) {
   return ParseIsoMs(date_updated).value_or(std::numeric_limits<int64_t>::min());
 }
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+}  // namespace
+
+int64_t GhlSide::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
       .count();
 }
-
-}  // namespace
 
 std::string Describe(const ApiResult& r) {
   std::string out = r.status > 0 ? fmt::format("HTTP {}", r.status) : std::string("no answer");
@@ -147,21 +146,12 @@ Result<PollResult> GhlSide::Poll(const std::string& location_id, const std::stri
     // records updated since the cursor.
     ghl_client::opportunities::SearchParams params;
     params.location_id = location_id;
-    params.status = "all";
-    params.limit = kPageLimit;
-    std::optional<ghl_client::opportunities::SearchParams> next = params;
-    while (next) {
-      auto request = ghl_client::opportunities::Search(*next);
-      if (!request.ok()) return request.error();
-      ApiResult r = gateway_.Call(location_id, lane, std::move(request.value()));
-      if (r.outcome != Outcome::kOk) return CallError("polling opportunities", r);
-      auto page = ghl_client::ParseOpportunitySearch(r.body, next->limit);
-      if (!page.ok()) return Error{"polling opportunities: " + page.error().message};
-      for (size_t i = 0; i < page->records.size(); ++i) {
-        if (auto kept = keep(page->records[i]); !kept.ok()) return kept.error();
-      }
-      next = ghl_client::NextPage(*next, page.value());
-    }
+    auto listed = SearchOpportunities(params, lane, "polling opportunities",
+                                      [&](const rapidjson::Value& item) -> Result<bool> {
+                                        if (auto kept = keep(item); !kept.ok()) return kept.error();
+                                        return false;
+                                      });
+    if (!listed.ok()) return listed.error();
     oldest_first();
     return out;
   }
@@ -350,7 +340,115 @@ WriteAnswer GhlSide::ReadAnswer(const Write& w, const ApiResult& r) const {
       du != record->MemberEnd() && du->value.IsString()) {
     a.date_updated = du->value.GetString();
   }
+  if (auto created = doc->FindMember("new"); w.ghl_id.empty() && object_ == GhlObject::kContacts &&
+                                             created != doc->MemberEnd() &&
+                                             created->value.IsBool()) {
+    a.matched_existing = !created->value.GetBool();
+  }
   return a;
+}
+
+namespace {
+
+// Whether `record` holds every value of `fields` that is not null.
+bool Holds(const GhlRecord& record, const mapping::Fields& fields,
+           std::initializer_list<const char*> names) {
+  bool any = false;
+  for (const char* name : names) {
+    auto want = fields.find(name);
+    if (want == fields.end() || mapping::IsNull(want->second)) continue;
+    auto have = record.fields.find(name);
+    if (have == record.fields.end() || !mapping::Equal(have->second, want->second)) return false;
+    any = true;
+  }
+  return any;
+}
+
+std::string TextOf(const mapping::Fields& fields, const char* name) {
+  auto it = fields.find(name);
+  const auto* s = it == fields.end() ? nullptr : std::get_if<std::string>(&it->second);
+  return s != nullptr ? *s : "";
+}
+
+}  // namespace
+
+Result<void> GhlSide::SearchOpportunities(
+    ghl_client::opportunities::SearchParams params, Lane lane, std::string_view what,
+    const std::function<Result<bool>(const rapidjson::Value&)>& each) {
+  params.status = "all";
+  params.limit = kPageLimit;
+  std::optional<ghl_client::opportunities::SearchParams> next = params;
+  while (next) {
+    auto request = ghl_client::opportunities::Search(*next);
+    if (!request.ok()) return request.error();
+    ApiResult r = gateway_.Call(params.location_id, lane, std::move(request.value()));
+    if (r.outcome != Outcome::kOk) return CallError(what, r);
+    auto page = ghl_client::ParseOpportunitySearch(r.body, next->limit);
+    if (!page.ok()) return Error{fmt::format("{}: {}", what, page.error().message)};
+    for (size_t i = 0; i < page->records.size(); ++i) {
+      auto stop = each(page->records[i]);
+      if (!stop.ok()) return stop.error();
+      if (*stop) return Ok();
+    }
+    next = ghl_client::NextPage(*next, page.value());
+  }
+  return Ok();
+}
+
+Result<std::optional<GhlRecord>> GhlSide::FindCreated(const Write& w) {
+  const std::string location = w.location_id;
+  if (object_ == GhlObject::kContacts) {
+    return FindContact(location, TextOf(w.fields, "email"), TextOf(w.fields, "phone"), w.lane);
+  }
+  if (object_ == GhlObject::kOpportunities) {
+    ghl_client::opportunities::SearchParams params;
+    params.location_id = location;
+    params.pipeline_id = TextOf(w.fields, "pipelineId");
+    params.contact_id = TextOf(w.fields, "contactId");
+    if (params.contact_id.empty() || TextOf(w.fields, "name").empty()) {
+      return std::optional<GhlRecord>();
+    }
+    std::optional<GhlRecord> found;
+    auto searched =
+        SearchOpportunities(params, w.lane, "looking for the opportunity created",
+                            [&](const rapidjson::Value& item) -> Result<bool> {
+                              auto record = Parse(location, item);
+                              if (!record.ok()) return record.error();
+                              if (!Holds(*record, w.fields, {"name", "pipelineId", "contactId"}))
+                                return false;
+                              found = std::move(record.value());
+                              return true;
+                            });
+    if (!searched.ok()) return searched.error();
+    return found;
+  }
+  const auto start = ParseIsoMs(TextOf(w.fields, "startTime"));
+  const std::string calendar = TextOf(w.fields, "calendarId");
+  if (!start || calendar.empty() || TextOf(w.fields, "contactId").empty()) {
+    return std::optional<GhlRecord>();
+  }
+  ghl_client::calendars::EventsParams params;
+  params.location_id = location;
+  params.calendar_id = calendar;
+  params.start_ms = *start - 60'000;
+  params.end_ms = *start + 60'000;
+  auto request = ghl_client::calendars::ListEvents(params);
+  if (!request.ok()) return request.error();
+  ApiResult r = gateway_.Call(location, w.lane, std::move(request.value()));
+  if (r.outcome != Outcome::kOk) return CallError("looking for the appointment created", r);
+  auto events = ghl_client::ParseRecords(r.body, "events");
+  if (!events.ok()) return Error{"looking for the appointment created: " + events.error().message};
+  for (size_t i = 0; i < events->size(); ++i) {
+    auto record = Parse(location, (*events)[i]);
+    if (!record.ok()) return record.error();
+    auto at = record->fields.find("startTime");
+    const auto* text = at == record->fields.end() ? nullptr : std::get_if<std::string>(&at->second);
+    if (text == nullptr || ParseIsoMs(*text) != start) continue;
+    if (Holds(*record, w.fields, {"calendarId", "contactId"})) {
+      return std::optional<GhlRecord>(std::move(record.value()));
+    }
+  }
+  return std::optional<GhlRecord>();
 }
 
 std::vector<WriteAnswer> GhlSide::Apply(const std::vector<Write>& writes) {

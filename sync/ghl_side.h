@@ -10,9 +10,12 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "connectors/ghl/operations.h"
 #include "connectors/ghl/responses.h"
+#include "core/clock.h"
 #include "mapping/mapping.h"
 #include "sync/ghl_gateway.h"
 #include "sync/ghl_records.h"
@@ -38,14 +41,22 @@ struct WriteAnswer {
   std::string error;         // for retry/fatal: class, status, message
   std::string body;          // GHL's answer, kept for the dead-letter queue
   std::string trace_id;
+  // A contact create (an upsert) that GHL matched to a contact it already had ("new":
+  // false): the write went over that contact's values.
+  bool matched_existing = false;
 };
 
 class GhlSide {
  public:
   // `window`: where an appointments poll looks (the mapping's `appointments:`).
-  GhlSide(GhlGateway& gateway, mapping::GhlObject object, std::vector<std::string> wanted,
-          mapping::AppointmentWindow window = {})
-      : gateway_(gateway), object_(object), wanted_(std::move(wanted)), window_(window) {}
+  // `clock`: where "now" is, for the appointments window and the names cache.
+  GhlSide(GhlGateway& gateway, const Clock& clock, mapping::GhlObject object,
+          std::vector<std::string> wanted, mapping::AppointmentWindow window = {})
+      : gateway_(gateway),
+        clock_(clock),
+        object_(object),
+        wanted_(std::move(wanted)),
+        window_(window) {}
 
   mapping::GhlObject object() const { return object_; }
   const std::vector<std::string>& wanted() const { return wanted_; }
@@ -67,6 +78,14 @@ class GhlSide {
   Result<std::optional<GhlRecord>> FindContact(const std::string& location_id,
                                                const std::string& email, const std::string& phone,
                                                ghl_client::Lane lane);
+  struct Write;
+  // The record that a create (`w` with no ghl_id) may have made already, or that was there
+  // before it, found by what the create writes: GHL has no idempotency key. A contact by
+  // email or phone (the duplicate lookup, which GHL answers from the record store, not the
+  // lagging search index); an opportunity among its contact's in its pipeline, by name; an
+  // appointment among its calendar's events at its start time, by contact. Nothing when the
+  // write carries none of these fields.
+  Result<std::optional<GhlRecord>> FindCreated(const Write& w);
   // Parses a record (e.g. a webhook payload) into canonical fields.
   Result<GhlRecord> Parse(const std::string& location_id, const rapidjson::Value& record,
                           bool partial = false);
@@ -100,10 +119,18 @@ class GhlSide {
  private:
   Result<void> PollAppointments(const std::string& location_id, ghl_client::Lane lane,
                                 const std::function<Result<void>(const rapidjson::Value&)>& keep);
+  // Every opportunity that `params` finds (all statuses), page by page, to `each`, which
+  // answers true to stop. `what` names the search in errors.
+  Result<void> SearchOpportunities(
+      ghl_client::opportunities::SearchParams params, ghl_client::Lane lane, std::string_view what,
+      const std::function<Result<bool>(const rapidjson::Value&)>& each);
   Result<ghl_client::ApiRequest> BuildWrite(const Write& w) const;
   WriteAnswer ReadAnswer(const Write& w, const ghl_client::ApiResult& r) const;
 
+  int64_t NowMs() const;
+
   GhlGateway& gateway_;
+  const Clock& clock_;
   mapping::GhlObject object_;
   std::vector<std::string> wanted_;
   mapping::AppointmentWindow window_;

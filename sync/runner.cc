@@ -43,7 +43,7 @@ SyncRunner::SyncRunner(std::shared_ptr<const mapping::Mapping> mapping,
                        RunnerOptions options, RunnerCounters counters)
     : mapping_(std::move(mapping)),
       connector_(std::move(connector)),
-      ghl_(gateway, mapping_->spec().object, mapping_->CanonicalFields(),
+      ghl_(gateway, clock, mapping_->spec().object, mapping_->CanonicalFields(),
            mapping_->spec().appointments),
       locations_(std::move(locations)),
       store_(store),
@@ -71,6 +71,19 @@ int64_t SyncRunner::Backoff(int attempts) {
                        static_cast<double>(options_.backoff_base_ms) * std::pow(2.0, exp));
   std::uniform_real_distribution<double> jitter(0.5, 1.0);
   return static_cast<int64_t>(full * jitter(rng_));
+}
+
+void SyncRunner::Yield() {
+  if (!yield_ || yielding_ || !passing_) return;
+  yielding_ = true;
+  yield_();
+  yielding_ = false;
+}
+
+Result<int64_t> SyncRunner::SaveLink(const Link& link) {
+  auto id = store_.SaveLink(link);
+  if (id.ok() && yielding_) saved_while_passing_.insert(id.value());
+  return id;
 }
 
 void SyncRunner::RememberWrite(int64_t link_id, const Fields& written,

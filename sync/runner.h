@@ -28,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,10 @@ struct RunnerOptions {
   int64_t backoff_base_ms = 1'000;
   int64_t backoff_max_ms = 600'000;
   int64_t echo_ttl_ms = 600'000;
+  // A create that GHL finds only through its search (opportunities) is read back no sooner
+  // than this after an attempt that may have made it (the search lags): an earlier read
+  // would miss it and create it twice.
+  int64_t create_settle_ms = 15'000;
   uint64_t seed = 0;  // of the backoff jitter; 0: from std::random_device (a replay sets it)
 };
 
@@ -63,6 +68,7 @@ struct PassReport {
   int64_t examined = 0;
   int64_t unchanged = 0;
   int64_t ghl_writes = 0;       // jobs for GHL (creates, updates, deletes)
+  int64_t ghl_lookups = 0;      // calls those jobs make first (a contact create's lookup)
   int64_t external_writes = 0;  // jobs for the connector
   int64_t conflicts = 0;
   int64_t errors = 0;     // records that could not be mapped or matched (in the DLQ)
@@ -109,7 +115,17 @@ class SyncRunner {
   Result<void> OnGhlRecord(const std::string& location_id, const rapidjson::Value& record,
                            bool deleted, const std::string& event_time, bool retried,
                            const std::function<Result<void>()>& also);
-  Result<int> Dispatch();
+  // `max_lane`: only jobs of this lane or a more urgent one (Lane::kRealtime: a webhook's).
+  Result<int> Dispatch(ghl_client::Lane max_lane = ghl_client::Lane::kBackfill);
+
+  // Called by a pass between its steps (scan pages, every few hundred decisions, commit
+  // batches), outside any transaction: the engine runs the webhook inbox and dispatches
+  // real-time writes there, so a webhook's change does not wait for a long pass. Whatever
+  // it saves while the pass is open, the pass does not write over: the pass saves a link
+  // only when its revision is still the one it read (SyncStore::SaveLinkIfUnchanged), and
+  // does not take a link saved meanwhile as deleted at the source; those links are read
+  // again on the next pass, which also keeps its cursors.
+  void SetYield(std::function<void()> yield) { yield_ = std::move(yield); }
 
  private:
   struct Item;
@@ -133,7 +149,10 @@ class SyncRunner {
   Result<std::string> ResolveReferences(mapping::Fields& fields, bool to_ghl,
                                         const std::string& location,
                                         std::vector<mapping::MapError>* invalid = nullptr);
-  Result<void> Commit(std::vector<Outcome>& outcomes, const std::function<Result<void>()>& also);
+  // `missed`: set when a link was saved by someone else since it was read (the outcome is
+  // dropped, the link read again on the next pass). Passes yield between batches.
+  Result<void> Commit(std::vector<Outcome>& outcomes, const std::function<Result<void>()>& also,
+                      bool* missed = nullptr);
   // The mass-delete guard (sync/delete_guard.h) over `outcomes`, from a pass or a webhook
   // (`source`). Outcomes of links with a held delete (`held`, by link id) are taken out:
   // one that deletes again leaves it held (noting a change of the record it would delete),
@@ -158,7 +177,7 @@ class SyncRunner {
   // Creates whose result is not recorded yet (see SyncStore::PendingCreates): a record
   // that shows up on that side meanwhile belongs to their link.
   struct Pending {
-    std::map<std::string, int64_t> ghl_by_match;  // match key -> link
+    std::map<std::string, int64_t> ghl_by_match;  // CreateKeys -> link
     std::map<std::string, int64_t> ext_by_key;    // external key -> link
   };
   Result<Pending> LoadPending();
@@ -181,14 +200,17 @@ class SyncRunner {
   // Counts an attempt of each job before its write is sent (SyncStore::MarkAttempt): a
   // job with an earlier attempt may have been carried out already (a crash came between
   // the write and its record, or the answer was lost), so its target is read first.
-  Result<void> MarkAttempts(const std::vector<const Job*>& jobs);
+  // `hold_ms`: the jobs are not due again before this long from now (a crash after the
+  // write must not read back too early; see RunnerOptions::create_settle_ms).
+  Result<void> MarkAttempts(const std::vector<const Job*>& jobs, int64_t hold_ms = 0);
   Result<void> DispatchExternal(std::vector<Job>& jobs);
   // The link other than `link_id` that already holds `id` (a GHL id or an external key, by
   // `side`) in this sync, if any: recording `id` on `link_id` would link it twice.
   Result<std::optional<Link>> LinkedElsewhere(Target side, const std::string& id, int64_t link_id);
+  // `min_retry_ms`: a retry is not due before this long from now.
   Result<void> Settle(const Job& job, connectors::Outcome outcome, const std::string& error,
                       const std::string& body, const std::string& trace_id,
-                      const std::function<Result<void>(Link&)>& on_ok);
+                      const std::function<Result<void>(Link&)>& on_ok, int64_t min_retry_ms = 0);
   // The audit row of a write that succeeded (inside Settle's transaction).
   Result<void> RecordAudit(const Job& job, const Link& link, const char* action,
                            const std::string& trace_id, int64_t now);
@@ -204,6 +226,14 @@ class SyncRunner {
   RunnerCounters counters_;
   std::vector<FieldRule> rules_;
   EchoLedger ledger_;
+  std::function<void()> yield_;
+  bool yielding_ = false;
+  bool passing_ = false;  // a pass (not a dry run) is open: Yield calls yield_
+  // Links saved by the yield while a pass is open (SetYield).
+  std::set<int64_t> saved_while_passing_;
+  void Yield();
+  // store_.SaveLink, noting links saved while a pass yields.
+  Result<int64_t> SaveLink(const Link& link);
   std::mt19937_64 rng_;
 };
 

@@ -37,6 +37,7 @@ enum class Seen {
   kDone,       // holds what the job writes: it becomes the base, nothing is written
   kOvertaken,  // changed since: do not write over it, merge again
   kGone,       // the record to update is gone: the next pass sees the delete
+  kExisting,   // a create whose record GHL has already, not made by us: link it, merge again
   kUnknown,    // could not be read: try again later
 };
 
@@ -86,19 +87,22 @@ bool Outdated(const ParsedPayload& p, const std::string& version_now) {
   return !p.expect.empty() && version_now != p.expect;
 }
 
-std::string Text(const mapping::Fields& fields, const char* name) {
-  auto it = fields.find(name);
-  const auto* s = it == fields.end() ? nullptr : std::get_if<std::string>(&it->second);
-  return s != nullptr ? *s : "";
+std::string FieldNames(const mapping::Fields& fields) {
+  std::string out;
+  for (const auto& [name, value] : fields) out += (out.empty() ? "" : ", ") + name;
+  return out;
 }
 
 }  // namespace
 
-Result<void> SyncRunner::MarkAttempts(const std::vector<const Job*>& jobs) {
+Result<void> SyncRunner::MarkAttempts(const std::vector<const Job*>& jobs, int64_t hold_ms) {
   if (jobs.empty()) return Ok();
+  const int64_t not_before = hold_ms > 0 ? NowMs() + hold_ms : 0;
   return store_.Transaction([&]() -> Result<void> {
     for (const Job* job : jobs) {
-      if (auto r = store_.MarkAttempt(job->id, job->idempotency_key); !r.ok()) return r;
+      if (auto r = store_.MarkAttempt(job->id, job->idempotency_key, not_before); !r.ok()) {
+        return r;
+      }
     }
     return Ok();
   });
@@ -107,7 +111,8 @@ Result<void> SyncRunner::MarkAttempts(const std::vector<const Job*>& jobs) {
 Result<void> SyncRunner::Settle(const Job& job, connectors::Outcome outcome,
                                 const std::string& error, const std::string& body,
                                 const std::string& trace_id,
-                                const std::function<Result<void>(Link&)>& on_ok) {
+                                const std::function<Result<void>(Link&)>& on_ok,
+                                int64_t min_retry_ms) {
   const int64_t now = NowMs();
   if (outcome == connectors::Outcome::kOk) {
     auto link = store_.LinkById(job.link_id);
@@ -124,7 +129,7 @@ Result<void> SyncRunner::Settle(const Job& job, connectors::Outcome outcome,
       return store_.DeadLetterJob(job, r.error().message, body, trace_id, now);
     }
     l.updated_at = now;
-    if (auto saved = store_.SaveLink(l); !saved.ok()) {
+    if (auto saved = SaveLink(l); !saved.ok()) {
       return store_.DeadLetterJob(job, "recording the result failed: " + saved.error().message,
                                   body, trace_id, now);
     }
@@ -141,7 +146,8 @@ Result<void> SyncRunner::Settle(const Job& job, connectors::Outcome outcome,
       spdlog::warn("sync {}: {} write for link {} failed (attempt {}), retrying: {}", name(),
                    ToString(job.target), job.link_id, attempts, error);
     }
-    return store_.Reschedule(job.id, job.idempotency_key, attempts, now + Backoff(attempts), error);
+    return store_.Reschedule(job.id, job.idempotency_key, attempts,
+                             now + std::max(Backoff(attempts), min_retry_ms), error);
   }
   spdlog::error(
       "sync {}: {} write for link {} refused: {}; sent to the dead-letter queue "
@@ -198,7 +204,13 @@ Result<void> SyncRunner::ReadAgainLater(const Job& job, const std::string& found
       if (!other.ok()) return other.error();
       if (other->has_value()) {
         return store_.DeadLetterJob(
-            job, fmt::format("the record this create made ({}) is linked to another record", found),
+            job,
+            fmt::format("the record this create found or made ({}) is linked to another record "
+                        "({}): two records of this side share what GHL matches on (email or phone)",
+                        found,
+                        job.target == Target::kGhl
+                            ? "external key " + (**other).ext_key.value_or("")
+                            : "GHL " + (**other).ghl_id.value_or("")),
             "", "", NowMs());
       }
       side = found;
@@ -209,7 +221,7 @@ Result<void> SyncRunner::ReadAgainLater(const Job& job, const std::string& found
     l.ext_version.clear();  // both sides are read again on the next pass (LinksToReread)
     l.ghl_version.clear();
     l.updated_at = NowMs();
-    if (auto r = store_.SaveLink(l); !r.ok()) return r.error();
+    if (auto r = SaveLink(l); !r.ok()) return r.error();
   }
   auto done = store_.Complete(job.id, job.idempotency_key);
   return done.ok() ? Ok() : Result<void>(done.error());
@@ -275,18 +287,26 @@ Result<void> SyncRunner::DispatchGhl(std::vector<Job>& jobs) {
   std::map<std::pair<std::string, int>, std::vector<size_t>> fetch;  // (location, lane) -> jobs
   for (size_t i = 0; i < sent.size(); ++i) {
     const GhlSide::Write& w = writes[i];
-    if (w.remove || !w.add_tags.empty() || sent[i]->attempts == 0) continue;
+    if (w.remove || !w.add_tags.empty()) continue;
     if (!w.ghl_id.empty()) {
-      fetch[{w.location_id, sent[i]->lane}].push_back(i);
-    } else if (mapping_->spec().object == mapping::GhlObject::kContacts) {
-      // A create: GHL would match the contact by email or phone (creates are upserts).
-      auto match =
-          ghl_.FindContact(w.location_id, Text(w.fields, "email"), Text(w.fields, "phone"), w.lane);
-      if (!match.ok()) {
-        unknown(i, match.error().message);
-      } else if (match->has_value()) {
-        check(i, **match);
-      }
+      if (sent[i]->attempts > 0) fetch[{w.location_id, sent[i]->lane}].push_back(i);
+      continue;
+    }
+    // A create. A contact with its email or phone may be in GHL already (created there since
+    // the last poll, or not yet in GHL's lagging search): GHL's upsert would match it and
+    // write over its values. So it is looked up first and, when found, linked instead: the
+    // next pass merges both sides as a first link, and a field they disagree on is a
+    // conflict. Other objects have no such match; they are looked up only when an earlier
+    // attempt may have made them (its answer lost), by what the create writes.
+    const bool contact = mapping_->spec().object == mapping::GhlObject::kContacts;
+    if (!contact && sent[i]->attempts == 0) continue;
+    auto match = ghl_.FindCreated(w);
+    if (!match.ok()) {
+      unknown(i, match.error().message);
+    } else if (match->has_value()) {
+      check(i, **match);
+      // Found before any attempt, or not holding what an attempt wrote: not ours.
+      if (sent[i]->attempts == 0 || seen[i] != Seen::kDone) seen[i] = Seen::kExisting;
     }
   }
   for (const auto& [where, slots] : fetch) {
@@ -308,7 +328,17 @@ Result<void> SyncRunner::DispatchGhl(std::vector<Job>& jobs) {
     }
   }
   auto still = StillToWrite(seen, writes, sent);
-  if (auto r = MarkAttempts(still.jobs); !r.ok()) return r.error();
+  // Creates found again only through GHL's lagging search wait for it to settle before
+  // they are read back (after a lost answer, or a crash with the call in flight).
+  const bool searched = mapping_->spec().object == mapping::GhlObject::kOpportunities;
+  std::vector<const Job*> settling;
+  std::vector<const Job*> others;
+  for (size_t k = 0; k < still.ops.size(); ++k) {
+    (searched && still.ops[k].ghl_id.empty() && !still.ops[k].remove ? settling : others)
+        .push_back(still.jobs[k]);
+  }
+  if (auto r = MarkAttempts(others); !r.ok()) return r.error();
+  if (auto r = MarkAttempts(settling, options_.create_settle_ms); !r.ok()) return r.error();
   auto written = ghl_.Apply(still.ops);
   for (size_t k = 0; k < still.slots.size(); ++k) answers[still.slots[k]] = std::move(written[k]);
 
@@ -332,17 +362,35 @@ Result<void> SyncRunner::DispatchGhl(std::vector<Job>& jobs) {
               "to the other side",
               name(), RecordKey(mapping_->spec().object), found[i]);
         }
+        if (seen[i] == Seen::kDone && writes[i].ghl_id.empty()) {
+          spdlog::info(
+              "sync {}: GHL {} {} was made by an earlier attempt whose answer was lost; "
+              "recorded, not created again",
+              name(), RecordKey(mapping_->spec().object), found[i]);
+        }
+        if (seen[i] == Seen::kExisting) {
+          spdlog::info(
+              "sync {}: GHL has {} {} already (same {}); linked to it instead of creating one: "
+              "the next pass merges both sides, and a field they disagree on is a conflict",
+              name(), RecordKey(mapping_->spec().object), found[i],
+              mapping_->spec().object == mapping::GhlObject::kContacts ? "email or phone"
+                                                                       : "fields");
+        }
         // Done or overtaken: what the job writes is the base. The target's current version
         // is not taken as ours (it may include someone's later change to other fields):
-        // both sides are read again and merged.
-        const bool overtaken = seen[i] != Seen::kGone;
-        if (auto r = ReadAgainLater(job, found[i], overtaken ? &p.canonical : nullptr); !r.ok()) {
+        // both sides are read again and merged. Gone or someone else's: no base.
+        const bool ours = seen[i] == Seen::kDone || seen[i] == Seen::kOvertaken;
+        if (auto r = ReadAgainLater(job, found[i], ours ? &p.canonical : nullptr); !r.ok()) {
           return r;
         }
         continue;
       }
+      // A create found again only through the lagging search is not retried too soon.
+      const int64_t settle_ms =
+          searched && writes[i].ghl_id.empty() ? options_.create_settle_ms : 0;
       auto r = Settle(
-          job, FromGhl(a.outcome), a.error, a.body, a.trace_id, [&](Link& l) -> Result<void> {
+          job, FromGhl(a.outcome), a.error, a.body, a.trace_id,
+          [&](Link& l) -> Result<void> {
             if (job.op == "delete") {
               l.deleted = true;
               return Ok();
@@ -362,9 +410,19 @@ Result<void> SyncRunner::DispatchGhl(std::vector<Job>& jobs) {
             }
             for (const auto& [field, value] : p.canonical) l.base[field] = value;
             if (!a.date_updated.empty()) l.ghl_version = a.date_updated;
-            RememberWrite(l.id, p.canonical);
+            RememberWrite(l.id, p.canonical, a.date_updated);
+            if (a.matched_existing) {
+              // Created there between the lookup and the create: GHL's upsert wrote over it.
+              spdlog::warn(
+                  "sync {}: GHL matched this create to contact {}, created there meanwhile; "
+                  "the fields written ({}) replaced its values. Both sides are read again",
+                  name(), l.ghl_id.value_or(""), FieldNames(p.canonical));
+              l.ghl_version.clear();
+              l.ext_version.clear();
+            }
             return Ok();
-          });
+          },
+          settle_ms);
       if (!r.ok()) return r;
     }
     return Ok();
@@ -545,8 +603,8 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
   });
 }
 
-Result<int> SyncRunner::Dispatch() {
-  auto due = store_.DueJobs(name(), NowMs(), options_.dispatch_batch);
+Result<int> SyncRunner::Dispatch(Lane max_lane) {
+  auto due = store_.DueJobs(name(), NowMs(), options_.dispatch_batch, static_cast<int>(max_lane));
   if (!due.ok()) return due.error();
   std::vector<Job> ghl_jobs;
   std::vector<Job> ext_jobs;

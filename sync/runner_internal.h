@@ -119,6 +119,42 @@ inline std::string MatchKey(const std::string& field, const Value& v) {
   return out.empty() ? "" : field + ":" + out;
 }
 
+// What identifies the record a GHL create makes, from its canonical fields, so that the
+// record, found by a poll or a webhook before the create's result is recorded (its answer
+// lost, a crash), is taken for that create's and not created again on the other side: a
+// contact's match keys; an opportunity's contact, pipeline and name; an appointment's
+// calendar, contact and start time. GhlSide::FindCreated looks a create up the same way.
+inline std::vector<std::string> CreateKeys(const mapping::SyncSpec& spec, const Fields& fields) {
+  std::vector<std::string> out;
+  auto text = [&](const char* name) {
+    auto it = fields.find(name);
+    const auto* s = it == fields.end() ? nullptr : std::get_if<std::string>(&it->second);
+    return s != nullptr ? *s : std::string();
+  };
+  switch (spec.object) {
+    case mapping::GhlObject::kContacts:
+      for (const auto& field : spec.match) {
+        auto v = fields.find(field);
+        if (v == fields.end()) continue;
+        if (std::string key = MatchKey(field, v->second); !key.empty()) out.push_back(key);
+      }
+      break;
+    case mapping::GhlObject::kOpportunities:
+      if (!text("contactId").empty() && !text("name").empty()) {
+        out.push_back("opportunity\n" + text("contactId") + "\n" + text("pipelineId") + "\n" +
+                      text("name"));
+      }
+      break;
+    case mapping::GhlObject::kAppointments:
+      if (auto at = ParseIsoMs(text("startTime")); at && !text("contactId").empty()) {
+        out.push_back("appointment\n" + text("calendarId") + "\n" + text("contactId") + "\n" +
+                      std::to_string(*at));
+      }
+      break;
+  }
+  return out;
+}
+
 inline bool FlowsToGhl(Direction d) { return d != Direction::kFromGhl; }
 inline bool FlowsFromGhl(Direction d) { return d != Direction::kToGhl; }
 

@@ -60,11 +60,8 @@ Result<SyncRunner::Pending> SyncRunner::LoadPending() {
       if (!p.key.empty()) out.ext_by_key[p.key] = c.link_id;
       continue;
     }
-    for (const auto& field : mapping_->spec().match) {
-      auto v = p.canonical.find(field);
-      if (v == p.canonical.end()) continue;
-      const std::string key = MatchKey(field, v->second);
-      if (!key.empty()) out.ghl_by_match[key] = c.link_id;
+    for (const auto& key : CreateKeys(mapping_->spec(), p.canonical)) {
+      out.ghl_by_match[key] = c.link_id;
     }
   }
   return out;
@@ -78,10 +75,8 @@ Result<std::optional<Link>> SyncRunner::PendingLink(const Pending& pending, cons
     if (it != pending.ext_by_key.end()) id = it->second;
   }
   if (ghl != nullptr) {
-    for (const auto& field : mapping_->spec().match) {
-      auto v = ghl->fields.find(field);
-      if (v == ghl->fields.end()) continue;
-      auto it = pending.ghl_by_match.find(MatchKey(field, v->second));
+    for (const auto& key : CreateKeys(mapping_->spec(), ghl->fields)) {
+      auto it = pending.ghl_by_match.find(key);
       if (it != pending.ghl_by_match.end()) {
         id = it->second;
         break;
@@ -221,6 +216,7 @@ Result<void> SyncRunner::Collect(std::vector<Item>& items, PassReport& report, b
     all_complete = all_complete && page->complete;
     cursor = page->cursor;
     if (page->done) break;
+    Yield();
   }
   ext_cursor = cursor;
   complete = all_complete && !any_rejected;
@@ -248,6 +244,8 @@ Result<void> SyncRunner::Collect(std::vector<Item>& items, PassReport& report, b
       for (const auto& side : sides.value()) {
         after = side.id;
         if (seen.count(side.ext_key) > 0) continue;
+        // Linked, or given its key, while the pass yielded: the scan began before that.
+        if (saved_while_passing_.count(side.id) > 0) continue;
         auto it = by_link.find(side.id);
         if (it != by_link.end()) {
           items[it->second].ext_deleted = !items[it->second].ext.has_value();
@@ -462,11 +460,12 @@ Result<void> SyncRunner::WriteGuard(const GuardWrites& writes) {
 }
 
 Result<void> SyncRunner::Commit(std::vector<Outcome>& outcomes,
-                                const std::function<Result<void>()>& also) {
+                                const std::function<Result<void>()>& also, bool* missed) {
   const int64_t now = NowMs();
   const size_t chunk = static_cast<size_t>(std::max(1, options_.chunk));
   size_t begin = 0;
   do {
+    if (begin > 0) Yield();
     const size_t end = std::min(outcomes.size(), begin + chunk);
     const bool last = end == outcomes.size();
     auto done = store_.Transaction([&]() -> Result<void> {
@@ -474,14 +473,25 @@ Result<void> SyncRunner::Commit(std::vector<Outcome>& outcomes,
         Outcome& o = outcomes[i];
         if (!o.save) continue;
         o.link.updated_at = now;
-        auto id = store_.SaveLink(o.link);
+        // A link read before is saved only as it was read: a webhook's change or a write's
+        // result saved since (while a pass yielded) is not written over.
+        auto id = store_.SaveLinkIfUnchanged(o.link);
         if (!id.ok()) {
           spdlog::error("sync {}: could not record the link of {}{}: {}", name(),
                         o.link.ghl_id.value_or(""), o.link.ext_key ? "/" + *o.link.ext_key : "",
                         id.error().message);
+          if (missed != nullptr) *missed = true;
           continue;
         }
-        o.link.id = id.value();
+        if (!id->has_value()) {
+          spdlog::debug("sync {}: link {} changed while this was decided; read again next pass",
+                        name(), o.link.id);
+          if (auto r = store_.ReadLinkAgain(o.link.id); !r.ok()) return r;
+          if (missed != nullptr) *missed = true;
+          continue;
+        }
+        o.link.id = **id;
+        if (yielding_) saved_while_passing_.insert(o.link.id);
         for (Job& job : o.jobs) {
           job.sync = name();
           job.link_id = o.link.id;
@@ -517,6 +527,18 @@ Result<void> SyncRunner::Commit(std::vector<Outcome>& outcomes,
 }
 
 Result<PassReport> SyncRunner::RunPass(bool dry_run) {
+  // Open for the yield (SetYield) while the pass runs, unless it is a dry run.
+  struct Passing {
+    SyncRunner& r;
+    explicit Passing(SyncRunner& runner, bool on) : r(runner) {
+      r.saved_while_passing_.clear();
+      r.passing_ = on;
+    }
+    ~Passing() {
+      r.passing_ = false;
+      r.saved_while_passing_.clear();
+    }
+  } passing(*this, !dry_run);
   PassReport report;
   std::vector<Item> items;
   bool complete = false;
@@ -548,8 +570,11 @@ Result<PassReport> SyncRunner::RunPass(bool dry_run) {
   constexpr size_t kCommitBatch = 10'000;
   std::optional<int64_t> links_before;  // the guard's measure, taken before the first batch
   bool hold_cursors = false;
+  bool missed = false;  // a link saved meanwhile (SetYield): the cursors stay
+  size_t decided = 0;
   for (Item& item : items) {
     if (item.dead) continue;
+    if (++decided % 256 == 0) Yield();
     ++report.examined;
     if (!item.error.empty()) {
       spdlog::warn("sync {}: {}; retried on the next pass", name(), item.error);
@@ -576,6 +601,12 @@ Result<PassReport> SyncRunner::RunPass(bool dry_run) {
     for (const auto& job : o.jobs) {
       ++(job.target == Target::kGhl ? report.ghl_writes : report.external_writes);
     }
+    if (mapping_->spec().object == mapping::GhlObject::kContacts) {
+      for (const auto& d : o.decisions) {
+        // The dispatcher looks a contact up before it creates it (SyncRunner::DispatchGhl).
+        if (d.action == Decision::Action::kCreate && d.target == "ghl") ++report.ghl_lookups;
+      }
+    }
     report.conflicts += static_cast<int64_t>(o.conflicts.size());
     report.errors += static_cast<int64_t>(o.dead_letters.size());
     if (!backfill && item.ghl_from_poll && item.link &&
@@ -593,7 +624,7 @@ Result<PassReport> SyncRunner::RunPass(bool dry_run) {
         if (!counted.ok()) return counted.error();
         links_before = counted.value();
       }
-      if (auto committed = Commit(outcomes, [] { return Ok(); }); !committed.ok()) {
+      if (auto committed = Commit(outcomes, [] { return Ok(); }, &missed); !committed.ok()) {
         return committed.error();
       }
       outcomes.clear();
@@ -615,7 +646,7 @@ Result<PassReport> SyncRunner::RunPass(bool dry_run) {
   const int64_t now = NowMs();
   auto advance = [&]() -> Result<void> {
     if (auto written = WriteGuard(*guard); !written.ok()) return written;
-    if (hold_cursors) return Ok();
+    if (hold_cursors || missed) return Ok();
     for (const auto& [location, value] : ghl_cursors) {
       if (value.empty()) continue;
       if (auto r = store_.SetCursor(name(), GhlCursorName(location), value, now); !r.ok()) {
@@ -624,7 +655,9 @@ Result<PassReport> SyncRunner::RunPass(bool dry_run) {
     }
     return store_.SetCursor(name(), kConnectorCursor, ext_cursor, now);
   };
-  if (auto committed = Commit(outcomes, advance); !committed.ok()) return committed.error();
+  if (auto committed = Commit(outcomes, advance, &missed); !committed.ok()) {
+    return committed.error();
+  }
   return report;
 }
 

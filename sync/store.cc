@@ -100,7 +100,7 @@ Result<Target> ParseTarget(const std::string& text, std::string_view table, int6
 
 constexpr std::string_view kLinkColumns =
     "id, sync, location, ghl_id, ext_key, base_json, ghl_version, ext_version, deleted, "
-    "updated_at";
+    "updated_at, rev";
 
 Result<Link> ReadLink(const Statement& s) {
   Link link;
@@ -117,6 +117,7 @@ Result<Link> ReadLink(const Statement& s) {
   link.ext_version = s.ColumnText(7);
   link.deleted = s.ColumnInt64(8) != 0;
   link.updated_at = s.ColumnInt64(9);
+  link.rev = s.ColumnInt64(10);
   return link;
 }
 
@@ -255,7 +256,7 @@ Result<int64_t> SyncStore::SaveLink(const Link& link) {
           : FirstRow(Bound(db_,
                            "UPDATE links SET sync = ?1, location = ?2, ghl_id = ?3, ext_key = ?4,"
                            " base_json = ?5, ghl_version = ?6, ext_version = ?7, deleted = ?8,"
-                           " updated_at = ?9 WHERE id = ?10 RETURNING id",
+                           " updated_at = ?9, rev = rev + 1 WHERE id = ?10 RETURNING id",
                            values),
                      &ReadId);
   if (!saved) {
@@ -265,6 +266,37 @@ Result<int64_t> SyncStore::SaveLink(const Link& link) {
   }
   if (!*saved) return Error{fmt::format("cannot update link {}: there is no such link", link.id)};
   return **saved;
+}
+
+Result<std::optional<int64_t>> SyncStore::SaveLinkIfUnchanged(const Link& link) {
+  if (link.id == 0) {
+    auto id = SaveLink(link);
+    if (!id.ok()) return id.error();
+    return std::optional<int64_t>(id.value());
+  }
+  const std::string base = mapping::ToJson(link.base);
+  Result<std::optional<int64_t>> saved = FirstRow(
+      Bound(db_,
+            "UPDATE links SET sync = ?1, location = ?2, ghl_id = ?3, ext_key = ?4,"
+            " base_json = ?5, ghl_version = ?6, ext_version = ?7, deleted = ?8,"
+            " updated_at = ?9, rev = rev + 1 WHERE id = ?10 AND rev = ?11 RETURNING id",
+            {link.sync, link.location, OptionalText(link.ghl_id), OptionalText(link.ext_key), base,
+             link.ghl_version, link.ext_version, int64_t{link.deleted ? 1 : 0}, link.updated_at,
+             link.id, link.rev}),
+      &ReadId);
+  if (!saved) {
+    return Error{fmt::format("cannot save the link of sync {} (GHL id {}, external key {}): {}",
+                             link.sync, link.ghl_id.value_or("none"), link.ext_key.value_or("none"),
+                             saved.error().message)};
+  }
+  return saved.value();
+}
+
+Result<void> SyncStore::ReadLinkAgain(int64_t link_id) {
+  return RunAll(Bound(db_,
+                      "UPDATE links SET ghl_version = '', ext_version = '', rev = rev + 1"
+                      " WHERE id = ?1",
+                      {link_id}));
 }
 
 namespace {
@@ -349,12 +381,13 @@ Result<int64_t> SyncStore::Enqueue(const Job& job) {
              int64_t{job.lane}, job.next_attempt_at, job.created_at}));
 }
 
-Result<std::vector<Job>> SyncStore::DueJobs(const std::string& sync, int64_t now, int limit) {
+Result<std::vector<Job>> SyncStore::DueJobs(const std::string& sync, int64_t now, int limit,
+                                            int max_lane) {
   return AllRows(Bound(db_,
                        fmt::format("SELECT {} FROM outbox WHERE {} AND next_attempt_at <= ?2 "
-                                   "ORDER BY next_attempt_at, id LIMIT ?3",
+                                   "AND lane <= ?4 ORDER BY next_attempt_at, id LIMIT ?3",
                                    kJobColumns, kSyncFilter),
-                       {sync, now, int64_t{limit}}),
+                       {sync, now, int64_t{limit}, int64_t{max_lane}}),
                  &ReadJob);
 }
 
@@ -409,11 +442,12 @@ Result<std::optional<Job>> SyncStore::PendingJob(int64_t link_id, Target target)
       &ReadJob);
 }
 
-Result<void> SyncStore::MarkAttempt(int64_t job_id, const std::string& idempotency_key) {
+Result<void> SyncStore::MarkAttempt(int64_t job_id, const std::string& idempotency_key,
+                                    int64_t not_before) {
   return RunAll(Bound(db_,
-                      "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1 AND "
-                      "idempotency_key = ?2",
-                      {job_id, idempotency_key}));
+                      "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = "
+                      "MAX(next_attempt_at, ?3) WHERE id = ?1 AND idempotency_key = ?2",
+                      {job_id, idempotency_key, not_before}));
 }
 
 // ---- dead-letter queue ----

@@ -36,6 +36,9 @@ struct Link {
   std::string ext_version;             // connector Row::version last seen or written by us
   bool deleted = false;                // tombstone: deleted on a side and handled
   int64_t updated_at = 0;
+  // Bumped by every save (migration 11): a pass saves a link only when no webhook or
+  // dispatch saved it since the pass read it (SaveLinkIfUnchanged).
+  int64_t rev = 0;
 };
 
 struct Job {
@@ -129,6 +132,12 @@ class SyncStore {
   // Inserts (id == 0; returns the new id) or updates every column of an existing link.
   // Fails on a unique-index clash (the same GHL id or external key linked twice).
   Result<int64_t> SaveLink(const Link& link);
+  // As SaveLink, for a link read before (link.id set): only when its rev is still
+  // link.rev. nullopt: it was saved since (by a webhook's decision or a dispatch), nothing
+  // was written.
+  Result<std::optional<int64_t>> SaveLinkIfUnchanged(const Link& link);
+  // Makes the next pass read both sides of the link again (LinksToReread).
+  Result<void> ReadLinkAgain(int64_t link_id);
   // A link's external side in brief: what a scan needs to tell an unchanged row from a
   // changed one, and a complete scan to tell what was deleted, without reading whole links
   // (their base snapshots) a million times.
@@ -166,7 +175,9 @@ class SyncStore {
   // Returns the job id.
   Result<int64_t> Enqueue(const Job& job);
   // Jobs of `sync` ("" = every sync) due at `now`, oldest first, at most `limit`.
-  Result<std::vector<Job>> DueJobs(const std::string& sync, int64_t now, int limit);
+  // `max_lane`: only jobs of this lane or a more urgent one (ghl_client::Lane: 0 real time).
+  Result<std::vector<Job>> DueJobs(const std::string& sync, int64_t now, int limit,
+                                   int max_lane = 2);
   // The earliest next_attempt_at of any job, if there is one (for the dispatcher's timer).
   Result<std::optional<int64_t>> NextDue();
   // Deletes the job if it still carries `idempotency_key` (a job replaced while it was in
@@ -184,7 +195,9 @@ class SyncStore {
   Result<std::optional<Job>> PendingJob(int64_t link_id, Target target);
   // Counts an attempt of a job that still carries `idempotency_key`, before its write is
   // sent: after a crash, a job with attempts > 0 may have been carried out already.
-  Result<void> MarkAttempt(int64_t job_id, const std::string& idempotency_key);
+  // `not_before`: the job is not due again before this time (0: its due time stays).
+  Result<void> MarkAttempt(int64_t job_id, const std::string& idempotency_key,
+                           int64_t not_before = 0);
 
   // ---- dead-letter queue ----
   Result<std::vector<DeadLetter>> DeadLetters(const std::string& sync, int limit);  // "" = all

@@ -202,11 +202,12 @@ class AppointmentPoll : public ::testing::Test {
     mapping::AppointmentWindow window;
     window.past = std::chrono::hours(48);
     window.future = std::chrono::hours(30 * 24);
-    return GhlSide(*gateway_, mapping::GhlObject::kAppointments,
+    return GhlSide(*gateway_, clock_, mapping::GhlObject::kAppointments,
                    {"title", "calendarId", "startTime"}, window);
   }
 
   testing::TempDir dir_;
+  SystemClock clock_;
   int64_t t0_ = 0;
   std::unique_ptr<EmulatorProcess> emu_;
   std::unique_ptr<ClientGateway> gateway_;

@@ -68,6 +68,25 @@ std::string CsvText(const std::map<std::string, CsvRow>& rows) {
   return text;
 }
 
+const std::string kDealsHeader = "id,title,status,pipeline_id,stage_id,customer\n";
+
+// mappings/deals.yaml: opportunities <-> data/deals.csv (kDealsHeader), each naming its
+// contact by the contacts sync's key.
+void WriteDealsMapping(SyncHarness& h) {
+  h.dir().Write("mappings/deals.yaml", R"(object: opportunities
+external: {connector: crm, file: deals.csv}
+key: id
+poll_interval: 1s
+fields:
+  - {ghl: name, external: title}
+  - {ghl: status, external: status}
+  - {ghl: pipelineId, external: pipeline_id}
+  - {ghl: pipelineStageId, external: stage_id}
+references:
+  - {ghl: contactId, external: customer, sync: contacts}
+)");
+}
+
 class SyncCsvTest : public ::testing::Test {
  protected:
   SyncHarness h_{{"--no-rate-limit", "--search-lag-ms", "300"}};
@@ -400,6 +419,56 @@ fields:
             1);
 }
 
+// GHL's search lags (FACTS.md: "updates may take a few seconds to appear in search
+// results"), so a first pass may not list a contact that GHL already has. A CSV row with
+// the same email must then be linked to it and merged as a first link, never created over
+// it: GHL's upsert would match the contact by email and write over its values. Here the
+// search never catches up during the test, and the mapping says ghl_wins.
+TEST(SyncFirstPassTest, AContactTheSearchDoesNotShowYetIsLinkedAndMergedNotOverwritten) {
+  SyncHarness h({"--no-rate-limit", "--search-lag-ms", "600000"});
+  h.WriteConfig("", "");
+  h.dir().Write("mappings/contacts.yaml", R"(object: contacts
+external: {connector: crm, file: contacts.csv}
+key: id
+match: [email]
+conflict: ghl_wins
+poll_interval: 1s
+fields:
+)" + std::string(SyncHarness::kDefaultFields));
+  h.SetWebhookUrl(false);  // the pass alone: no webhook brings the contact either
+  const std::string grace = h.CreateContact(
+      R"("firstName":"Grace","lastName":"Hopper-GHL","email":"grace@example.com","tags":["navy"])");
+  ASSERT_FALSE(grace.empty());
+  h.WriteCsv(kHeader + "c-1,Grace,Hopper,Grace@Example.com,\nc-2,Alan,Turing,alan@example.com,\n");
+  auto contact = [&](const std::string& id) {
+    return testing::Json(h.emu().Admin("GET", "/user/contacts/" + id).body);
+  };
+  auto d = h.StartDaemon();
+  ASSERT_TRUE(SyncHarness::Eventually([&] {
+    auto csv = h.Csv();
+    return csv.count("c-1") && csv["c-1"]["last_name"] == "Hopper-GHL";
+  })) << d->Log();
+  auto g = contact(grace);
+  ASSERT_TRUE(g.IsObject() && g.HasMember("contact")) << "Grace is still there";
+  EXPECT_STREQ(g["contact"]["lastName"].GetString(), "Hopper-GHL")
+      << "GHL's value was not overwritten by the create\n"
+      << d->Log();
+  EXPECT_EQ(h.Csv()["c-1"]["tags"], "navy") << "a field only GHL had reached the row";
+  EXPECT_NE(d->Log().find("linked to it instead of creating one"), std::string::npos) << d->Log();
+  EXPECT_TRUE(d->WaitForLog("conflict on", 5s)) << "the disagreement is recorded\n" << d->Log();
+  // Alan, only in the CSV, is created in GHL as before; Grace's row keeps its key.
+  rapidjson::Document dup;
+  ASSERT_TRUE(SyncHarness::Eventually([&] {
+    dup =
+        testing::Json(h.emu()
+                          .Admin("GET", std::string("/user/contacts/search/duplicate?locationId=") +
+                                            SyncHarness::kLocation + "&email=alan%40example.com")
+                          .body);
+    return dup.IsObject() && dup.HasMember("contact") && dup["contact"].IsObject();
+  })) << d->Log();
+  EXPECT_EQ(h.Csv().size(), 2u) << "no second row for Grace";
+}
+
 TEST_F(SyncCsvTest, MassDeleteGuardHoldsAnEmptiedFileAndDeletesPropagateOtherwise) {
   h_.WriteConfig("deletes: propagate\ndelete_guard: {max_share: 40%, max_count: 100}\n");
   h_.WriteCsv(kHeader +
@@ -719,21 +788,9 @@ TEST_F(SyncCsvTest, ReferencesResolveThroughTheOtherSyncsLinksAndWaitForThem) {
   h_.WriteConfig();
   const auto [pipeline, stage] = h_.Pipeline();
   ASSERT_FALSE(pipeline.empty());
-  h_.dir().Write("mappings/deals.yaml", R"(object: opportunities
-external: {connector: crm, file: deals.csv}
-key: id
-poll_interval: 1s
-fields:
-  - {ghl: name, external: title}
-  - {ghl: status, external: status}
-  - {ghl: pipelineId, external: pipeline_id}
-  - {ghl: pipelineStageId, external: stage_id}
-references:
-  - {ghl: contactId, external: customer, sync: contacts}
-)");
-  const std::string deals_header = "id,title,status,pipeline_id,stage_id,customer\n";
+  WriteDealsMapping(h_);
   h_.dir().Write("data/deals.csv",
-                 deals_header + "d-1,Big Deal,open," + pipeline + "," + stage + ",c-1\n");
+                 kDealsHeader + "d-1,Big Deal,open," + pipeline + "," + stage + ",c-1\n");
   h_.WriteCsv(kHeader);  // the customer is not there yet
   auto d = h_.StartDaemon();
   ASSERT_TRUE(d->WaitForLog("is not linked yet", 15s)) << d->Log();
@@ -766,6 +823,47 @@ references:
   EXPECT_EQ(h_.Csv("deals.csv").size(), 2u);
   auto [code, dlq] = h_.Cli({"dlq", "list"});
   EXPECT_NE(dlq.find("empty"), std::string::npos) << dlq;
+}
+
+// GHL has no idempotency key: an opportunity create whose answer is lost after GHL made
+// it (here every write's answer is a 500, the write applied) must not make a second one on
+// retry. The retry reads it back by contact, pipeline and name once the search has caught
+// up (ghl.search_lag), finds it, and links it instead.
+TEST_F(SyncCsvTest, AnOpportunityCreateWhoseAnswerIsLostIsMadeOnce) {
+  h_.WriteConfig();
+  {
+    const auto config = h_.dir() / "ghl-syncd.yaml";
+    std::ifstream in(config);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    text.replace(text.find("ghl:\n"), 5, "ghl:\n  search_lag: 2s\n");
+    std::ofstream(config) << text;
+  }
+  const auto [pipeline, stage] = h_.Pipeline();
+  ASSERT_FALSE(pipeline.empty());
+  WriteDealsMapping(h_);
+  h_.dir().Write("data/deals.csv", kDealsHeader);
+  h_.WriteCsv(kHeader + "c-1,Ann,Lee,ann@example.com,\n");
+  auto d = h_.StartDaemon();
+  const std::string ann = GhlIdOnceCreated(h_, "ann@example.com");
+  ASSERT_FALSE(ann.empty()) << d->Log();
+  h_.Faults(R"({"lostAnswerRate":1,"lostAnswer":"5xx"})");
+  h_.dir().Write("data/deals.csv",
+                 kDealsHeader + "d-1,Big Deal,open," + pipeline + "," + stage + ",c-1\n");
+  ASSERT_TRUE(d->WaitForLog("write for link", 20s)) << "the create was answered 500\n" << d->Log();
+  // Made once, and linked: the row keeps its key and no second opportunity appears.
+  // Its retry waits for the search (2 s); meanwhile a poll may find the opportunity and
+  // take it for the create's (then the retry finds it linked and done). Either way the
+  // outbox empties with one opportunity.
+  ASSERT_TRUE(SyncHarness::Eventually([&] {
+    return SyncHarness::Metric(testing::HttpRequest(h_.MetricsUrl(*d)).body,
+                               "ghl_syncd_outbox_depth") == 0;
+  })) << d->Log();
+  h_.Faults("{}");
+  std::this_thread::sleep_for(5s);  // the retry (after 2 s) and a few more passes
+  auto deals = h_.Opportunities();
+  EXPECT_EQ(deals.size(), 1u) << d->Log();
+  EXPECT_EQ(deals["Big Deal"], ann);
+  EXPECT_EQ(h_.Csv("deals.csv").size(), 1u);
 }
 
 // Pipelines and stages by name (`references: {by: name}`): a deal row naming "Sales

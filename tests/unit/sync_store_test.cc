@@ -241,6 +241,67 @@ TEST_F(SyncStoreTest, MarkAttemptCountsOnlyTheJobWithThatKey) {
   EXPECT_EQ(MustPending(1, Target::kGhl).attempts, 0);
 }
 
+// A pass saves a link only as it read it: a webhook's change or a write's result saved in
+// between (while the pass yielded) is not written over.
+TEST_F(SyncStoreTest, SaveLinkIfUnchangedRefusesALinkSavedSinceItWasRead) {
+  const int64_t id = MustSave(NewLink("contacts", "g1", "e1"));
+  auto read = sync_->LinkById(id);
+  ASSERT_TRUE(read.ok() && read->has_value());
+  Link pass = **read;  // what the pass read
+  Link webhook = **read;
+  webhook.base["lastName"] = Value{std::string("FromWebhook")};
+  MustSave(webhook);
+  pass.base["lastName"] = Value{std::string("FromPass")};
+  auto saved = sync_->SaveLinkIfUnchanged(pass);
+  ASSERT_TRUE(saved.ok()) << saved.error().message;
+  EXPECT_FALSE(saved->has_value()) << "saved over the webhook's change";
+  auto now = sync_->LinkById(id);
+  ASSERT_TRUE(now.ok() && now->has_value());
+  EXPECT_EQ(mapping::ToJson((**now).base), R"({"lastName":"FromWebhook"})");
+  // Read again, it saves.
+  Link again = **now;
+  again.base["firstName"] = Value{std::string("Ann")};
+  saved = sync_->SaveLinkIfUnchanged(again);
+  ASSERT_TRUE(saved.ok() && saved->has_value());
+  EXPECT_EQ(**saved, id);
+  // ReadLinkAgain clears both versions (LinksToReread) and counts as a save.
+  ASSERT_TRUE(sync_->ReadLinkAgain(id).ok());
+  EXPECT_FALSE(sync_->SaveLinkIfUnchanged(again)->has_value());
+  auto reread = sync_->LinksToReread("contacts", 10);
+  ASSERT_TRUE(reread.ok());
+  ASSERT_EQ(reread->size(), 1u);
+  EXPECT_EQ(reread->front().id, id);
+}
+
+TEST_F(SyncStoreTest, DueJobsOfTheRealTimeLaneAlone) {
+  const int64_t link = MustSave(NewLink("contacts", "g1", "e1"));
+  const int64_t other = MustSave(NewLink("contacts", "g2", "e2"));
+  Job realtime = NewJob(link, Target::kExternal, "k1", 100);
+  realtime.lane = 0;
+  Job reconcile = NewJob(other, Target::kExternal, "k2", 50);
+  ASSERT_TRUE(sync_->Enqueue(realtime).ok());
+  ASSERT_TRUE(sync_->Enqueue(reconcile).ok());
+  auto all = sync_->DueJobs("contacts", 1000, 10);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);
+  auto urgent = sync_->DueJobs("contacts", 1000, 10, 0);
+  ASSERT_TRUE(urgent.ok());
+  ASSERT_EQ(urgent->size(), 1u);
+  EXPECT_EQ(urgent->front().idempotency_key, "k1");
+}
+
+// A create that only GHL's lagging search can find again is not due before its read-back
+// can see it (RunnerOptions::create_settle_ms), even after a crash with the call in flight.
+TEST_F(SyncStoreTest, MarkAttemptCanHoldTheJobUntilATime) {
+  const int64_t id = MustEnqueue(NewJob(1, Target::kGhl, "k1", 100));
+  ASSERT_TRUE(sync_->MarkAttempt(id, "k1", 5000).ok());
+  EXPECT_EQ(MustPending(1, Target::kGhl).next_attempt_at, 5000);
+  EXPECT_TRUE(sync_->DueJobs("contacts", 4999, 10)->empty());
+  EXPECT_EQ(sync_->DueJobs("contacts", 5000, 10)->size(), 1u);
+  ASSERT_TRUE(sync_->MarkAttempt(id, "k1", 0).ok()) << "0 leaves the due time";
+  EXPECT_EQ(MustPending(1, Target::kGhl).next_attempt_at, 5000);
+}
+
 TEST_F(SyncStoreTest, UnreadableBaseSnapshotIsReported) {
   const int64_t id = MustSave(NewLink("contacts", "g1", std::nullopt));
   ASSERT_TRUE(state_->db().Exec("UPDATE links SET base_json = 'not json'"));
