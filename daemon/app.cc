@@ -75,7 +75,10 @@ std::string App::Summary() const {
 int App::Run() {
   ApplyLogging(config_->logging);
   spdlog::info("ghl-syncd {} ({}) starting with {}", kVersion, kCommit, config_path_.string());
-  // The listener first: a port in use fails before the state file is touched. No request
+  // A lock file left by an earlier start is tried first: a second daemon started with the
+  // same configuration names the one in its way, not the port that one listens on.
+  if (int code = LockState(state::StateLock::Mode::kIfPresent); code != 0) return code;
+  // Then the listener: a port in use fails before the state file is touched. No request
   // is served before io_.run(), so nobody sees the store half-open.
 
   auto http =
@@ -89,6 +92,10 @@ int App::Run() {
   spdlog::info("http listener on {}:{} serving /metrics /healthz /readyz",
                config_->http.listen.host, http_->port());
 
+  // No migration or dispatch before this process holds the state file.
+  if (!state_lock_) {
+    if (int code = LockState(state::StateLock::Mode::kCreate); code != 0) return code;
+  }
   auto store =
       state::OpenSqlite({.path = config_->state.path, .busy_timeout = config_->state.busy_timeout});
   if (!store.ok()) {
@@ -125,6 +132,16 @@ int App::Run() {
   if (auto r = store_->Checkpoint(); !r.ok()) spdlog::warn("{}", r.error().message);
   if (auto r = store_->Close(); !r.ok()) spdlog::warn("{}", r.error().message);
   spdlog::info("stopped");
+  return 0;
+}
+
+int App::LockState(state::StateLock::Mode mode) {
+  auto lock = state::StateLock::Acquire(config_->state.path, mode);
+  if (!lock.ok()) {
+    spdlog::error("{} (state.path in {})", lock.error().message, config_path_.string());
+    return kExitFailure;
+  }
+  state_lock_ = std::move(lock).value();
   return 0;
 }
 

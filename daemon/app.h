@@ -1,7 +1,8 @@
 // App: the composition root. It wires configuration, state store, HTTP listener,
 // signals and systemd together, and owns the process lifecycle:
 //
-//   start:    open state (migrate, integrity check), bind listener, READY=1
+//   start:    lock the state file, bind listener, open state (migrate, integrity check),
+//             READY=1
 //   SIGHUP:   load + validate config and mappings; swap on success, keep old on failure
 //   SIGTERM:  STOPPING=1, refuse new work, drain in-flight work (bounded), flush state,
 //             exit 0
@@ -28,6 +29,7 @@
 #include "daemon/work_tracker.h"
 #include "state/app_installs.h"
 #include "state/sqlite_state_store.h"
+#include "state/state_lock.h"
 #include "sync/engine.h"
 #include "sync/ghl_gateway.h"
 
@@ -110,6 +112,10 @@ class App {
   std::map<std::string, std::pair<int64_t, bool>> applied_;
   std::map<std::string, std::unique_ptr<boost::asio::steady_timer>> install_timers_;
 
+  // One daemon per state file (state/state_lock.h): taken before anything touches the
+  // state file, held until the process ends. Declared before store_, so released after it.
+  int LockState(state::StateLock::Mode mode);
+  std::unique_ptr<state::StateLock> state_lock_;
   std::unique_ptr<state::SqliteStateStore> store_;
   SystemClock clock_;
   std::unique_ptr<ghl_client::CurlMulti> curl_;

@@ -21,9 +21,9 @@ constexpr std::string_view kRefuseAdvice =
 
 std::string Reason(int err) { return std::generic_category().message(err); }
 
-// Creates `dir` and its missing ancestors with mode 0700 (narrowed further by the umask,
-// never widened). Existing directories are left as they are.
-Result<void> CreateDirectories(const std::filesystem::path& dir) {
+}  // namespace
+
+Result<void> CreateStateDirectories(const std::filesystem::path& dir) {
   struct stat st {};
   if (dir.empty() || (stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode))) return Ok();
   std::filesystem::path prefix;
@@ -37,6 +37,8 @@ Result<void> CreateDirectories(const std::filesystem::path& dir) {
   }
   return Ok();
 }
+
+namespace {
 
 // After creating a file, its directory entry is durable only once the directory is synced.
 void SyncDirectory(const std::filesystem::path& dir) {
@@ -142,7 +144,7 @@ Result<void> Configure(sqlite::Db& db) {
 Result<std::unique_ptr<SqliteStateStore>> OpenSqlite(const OpenOptions& options) {
   if (options.path.empty()) return Error{"state file path is empty"};
   if (auto valid = ValidateMigrations(options.migrations); !valid) return valid.error();
-  if (auto dirs = CreateDirectories(options.path.parent_path()); !dirs) return dirs.error();
+  if (auto dirs = CreateStateDirectories(options.path.parent_path()); !dirs) return dirs.error();
   if (auto file = CreateOrCheckFile(options.path); !file) return file.error();
 
   Result<std::unique_ptr<sqlite::Db>> db = sqlite::Db::Open(options.path, options.busy_timeout);

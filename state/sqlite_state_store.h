@@ -63,4 +63,8 @@ class SqliteStateStore final : public StateStore {
 // migrations. Warns when an existing file is readable by group or others.
 Result<std::unique_ptr<SqliteStateStore>> OpenSqlite(const OpenOptions& options);
 
+// Creates `dir` and its missing ancestors with mode 0700 (narrowed further by the umask,
+// never widened). Existing directories are left as they are. The error names the directory.
+Result<void> CreateStateDirectories(const std::filesystem::path& dir);
+
 }  // namespace ghl::state

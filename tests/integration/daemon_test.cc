@@ -471,5 +471,82 @@ TEST_F(DaemonTest, CorruptStateFileIsRefusedAndLeftAlone) {
   EXPECT_EQ(bytes, std::string("SQLite format 3") + '\0' + std::string(5000, 'x'));
 }
 
+// ---- one daemon per state file ----
+
+TEST_F(DaemonTest, ASecondRunOnTheSameStateFileExitsAtOnceAndTheOperatorCommandsStillWork) {
+  const std::string csv = "connectors:\n  crm:\n    type: csv\n    dir: data\n";
+  dir_.Write("ghl-syncd.yaml", ConfigText(csv));
+  dir_.Write("mappings/contacts.yaml", kContactsMapping);
+  dir_.Write("data/contacts.csv", "id,email\n");
+  auto first = Start();
+  const std::string url = BaseUrl(*first);
+  ASSERT_FALSE(url.empty());
+  ASSERT_TRUE(first->WaitForLog("sync contacts:", 10s)) << first->Log();
+  const std::map<std::string, std::string> env = {{"TEST_GHL_TOKEN", kToken}};
+
+  // Another configuration on the same state file; then one that also listens on the first
+  // one's port, as the same configuration started twice would: the state file is named,
+  // not the port.
+  const std::string state = (dir_ / "state/nested/state.db").string();
+  for (const std::string& listen_on : {std::string("127.0.0.1:0"), url.substr(7)}) {
+    SCOPED_TRACE(listen_on);
+    const auto second = dir_.Write("second.yaml", ConfigText(csv, listen_on));
+    const auto t0 = std::chrono::steady_clock::now();
+    auto [code, out] =
+        RunToEnd({kBinary, "run", "--config", second.string()}, env, dir_ / "second.log");
+    EXPECT_EQ(code, 1) << out;
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << "it does not wait for the lock";
+    EXPECT_NE(out.find("another ghl-syncd is running with state file " + state + " (pid " +
+                       std::to_string(first->pid()) +
+                       "); stop it first or give this one its own state file (state.path in " +
+                       second.string() + ")"),
+              std::string::npos)
+        << out;
+    EXPECT_EQ(out.find("http listener"), std::string::npos) << out;
+    EXPECT_EQ(out.find("sync contacts"), std::string::npos) << "no sync started:\n" << out;
+  }
+
+  // The commands that read, or edit rows in one transaction, work beside the daemon.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"status"},
+                                             {"status", "--json"},
+                                             {"dlq", "list"},
+                                             {"dlq", "replay", "--all"},
+                                             {"audit"},
+                                             {"plan", "--sync", "contacts"}}) {
+    std::vector<std::string> argv = {kBinary};
+    std::string command;
+    for (const auto& a : args) command += " " + a;
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--config", config_.string()});
+    auto [code, out] = RunToEnd(argv, env, dir_ / "cli.log");
+    EXPECT_EQ(code, 0) << "ghl-syncd" << command << ":\n" << out;
+  }
+
+  EXPECT_EQ(HttpRequest(url + "/readyz").status, 200) << "the first one is undisturbed";
+  first->Signal(SIGTERM);
+  EXPECT_EQ(first->Wait(10s), 0) << first->Log();
+}
+
+TEST_F(DaemonTest, ARunStartsAfterTheOneBeforeWasKilled) {
+  auto first = Start();
+  ASSERT_FALSE(BaseUrl(*first).empty());
+  first->Signal(SIGKILL);  // as a crash, or systemd giving up on a stop, would
+  ASSERT_EQ(first->Wait(10s), 128 + SIGKILL);
+
+  auto second = Start();
+  ASSERT_FALSE(BaseUrl(*second).empty()) << "the kernel released the lock with the process";
+  const auto lock = dir_ / "state/nested/state.db.lock";
+  struct stat st {};
+  ASSERT_EQ(stat(lock.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::ifstream in(lock);
+  std::string pid;
+  std::getline(in, pid);
+  EXPECT_EQ(pid, std::to_string(second->pid())) << "the holder's pid, for the next one's message";
+  second->Signal(SIGTERM);
+  EXPECT_EQ(second->Wait(10s), 0) << second->Log();
+}
+
 }  // namespace
 }  // namespace ghl
