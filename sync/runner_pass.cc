@@ -624,7 +624,9 @@ Result<PassReport> SyncRunner::RunPass(bool dry_run) {
         if (!counted.ok()) return counted.error();
         links_before = counted.value();
       }
-      if (auto committed = Commit(outcomes, [] { return Ok(); }, &missed); !committed.ok()) {
+      if (auto committed = Commit(
+              outcomes, [] { return Ok(); }, &missed);
+          !committed.ok()) {
         return committed.error();
       }
       outcomes.clear();

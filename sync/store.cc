@@ -275,15 +275,15 @@ Result<std::optional<int64_t>> SyncStore::SaveLinkIfUnchanged(const Link& link) 
     return std::optional<int64_t>(id.value());
   }
   const std::string base = mapping::ToJson(link.base);
-  Result<std::optional<int64_t>> saved = FirstRow(
-      Bound(db_,
-            "UPDATE links SET sync = ?1, location = ?2, ghl_id = ?3, ext_key = ?4,"
-            " base_json = ?5, ghl_version = ?6, ext_version = ?7, deleted = ?8,"
-            " updated_at = ?9, rev = rev + 1 WHERE id = ?10 AND rev = ?11 RETURNING id",
-            {link.sync, link.location, OptionalText(link.ghl_id), OptionalText(link.ext_key), base,
-             link.ghl_version, link.ext_version, int64_t{link.deleted ? 1 : 0}, link.updated_at,
-             link.id, link.rev}),
-      &ReadId);
+  Result<std::optional<int64_t>> saved =
+      FirstRow(Bound(db_,
+                     "UPDATE links SET sync = ?1, location = ?2, ghl_id = ?3, ext_key = ?4,"
+                     " base_json = ?5, ghl_version = ?6, ext_version = ?7, deleted = ?8,"
+                     " updated_at = ?9, rev = rev + 1 WHERE id = ?10 AND rev = ?11 RETURNING id",
+                     {link.sync, link.location, OptionalText(link.ghl_id),
+                      OptionalText(link.ext_key), base, link.ghl_version, link.ext_version,
+                      int64_t{link.deleted ? 1 : 0}, link.updated_at, link.id, link.rev}),
+               &ReadId);
   if (!saved) {
     return Error{fmt::format("cannot save the link of sync {} (GHL id {}, external key {}): {}",
                              link.sync, link.ghl_id.value_or("none"), link.ext_key.value_or("none"),
