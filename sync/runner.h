@@ -138,9 +138,10 @@ class SyncRunner {
   // pure decider (sync/decide.h), then its log lines and counters.
   Outcome Decide(Item& item, ghl_client::Lane lane);
   DecideInput Resolve(const Item& item, ghl_client::Lane lane);
-  // The GHL id `value` of reference field `field`, resolved for the way out (to_ghl false).
-  OutgoingRef ResolveOutgoing(const std::string& field, const mapping::Value& value,
-                              const std::string& location);
+  // The reference values of the GHL record (and of the link's base where they differ: a
+  // stale record takes the base), resolved for the way out (ResolveReferences, to_ghl false).
+  std::vector<OutgoingRef> ResolveOutgoing(const GhlSeen& ghl, const Link* link,
+                                           const std::string& location);
   // Turns the reference fields of `fields` (mapping references:) from the external keys of
   // the other sync's records into their GHL ids (to_ghl), or back; `by: name` ones from
   // the names GHL has in `location` into ids, or back. Returns why a record must wait (""

@@ -63,20 +63,36 @@ Result<std::string> SyncRunner::ResolveReferences(Fields& fields, bool to_ghl,
   return std::string();
 }
 
-OutgoingRef SyncRunner::ResolveOutgoing(const std::string& field, const Value& value,
-                                        const std::string& location) {
-  OutgoingRef ref{field, value, Value{}, "", ""};
-  Fields one{{field, value}};
-  std::vector<mapping::MapError> invalid;
-  auto wait = ResolveReferences(one, /*to_ghl=*/false, location, &invalid);
-  if (!wait.ok() || !wait->empty()) {
-    ref.wait = WaitOf(wait);
-  } else if (!invalid.empty()) {
-    ref.unnamed = invalid.front().reason;
-  } else {
-    ref.to = one[field];
+std::vector<OutgoingRef> SyncRunner::ResolveOutgoing(const GhlSeen& ghl, const Link* link,
+                                                     const std::string& location) {
+  std::vector<OutgoingRef> out;
+  for (const auto& r : mapping_->spec().references) {
+    std::vector<Value> values;
+    if (auto v = ghl.fields.find(r.ghl); v != ghl.fields.end()) values.push_back(v->second);
+    if (link != nullptr) {
+      auto b = link->base.find(r.ghl);
+      if (b != link->base.end() && (values.empty() || !mapping::Equal(b->second, values[0]))) {
+        values.push_back(b->second);
+      }
+    }
+    for (const Value& value : values) {
+      const auto* text = std::get_if<std::string>(&value);
+      if (mapping::IsNull(value) || (text != nullptr && text->empty())) continue;
+      OutgoingRef ref{r.ghl, value, Value{}, "", ""};
+      Fields one{{r.ghl, value}};
+      std::vector<mapping::MapError> invalid;
+      auto wait = ResolveReferences(one, /*to_ghl=*/false, location, &invalid);
+      if (!wait.ok() || !wait->empty()) {
+        ref.wait = WaitOf(wait);
+      } else if (!invalid.empty()) {
+        ref.unnamed = invalid.front().reason;
+      } else {
+        ref.to = one[r.ghl];
+      }
+      out.push_back(std::move(ref));
+    }
   }
-  return ref;
+  return out;
 }
 
 DecideInput SyncRunner::Resolve(const Item& item, Lane lane) {
@@ -88,7 +104,6 @@ DecideInput SyncRunner::Resolve(const Item& item, Lane lane) {
   in.lane = lane;
   in.now_ms = NowMs();
   in.ledger = &ledger_;
-  in.ext_source = connector_->Describe();
   if (in.link && in.link->deleted) return in;  // a tombstone decides nothing
   in.link_version_ms = in.link ? ParseIsoMs(in.link->ghl_version) : std::nullopt;
   in.ghl_deleted = item.ghl_deleted;
@@ -113,30 +128,16 @@ DecideInput SyncRunner::Resolve(const Item& item, Lane lane) {
           WaitOf(ResolveReferences(*mapped.value, /*to_ghl=*/true, item.location, &in.ext->errors));
       in.ext->canonical = std::move(mapped.value);
     }
-    if (!in.ext->canonical || !in.ext->errors.empty() || !in.ext->wait.empty()) return in;
-  }
-  if (in.ghl) {
-    // The GHL record's references (and the base's where they differ: a stale record takes
-    // the base), as they go outside; only those the merge writes there count.
-    for (const auto& r : mapping_->spec().references) {
-      std::vector<Value> values;
-      if (auto v = in.ghl->fields.find(r.ghl); v != in.ghl->fields.end())
-        values.push_back(v->second);
-      if (in.link) {
-        auto b = in.link->base.find(r.ghl);
-        if (b != in.link->base.end() && (values.empty() || !mapping::Equal(b->second, values[0]))) {
-          values.push_back(b->second);
-        }
-      }
-      for (const Value& v : values) {
-        const auto* text = std::get_if<std::string>(&v);
-        if (mapping::IsNull(v) || (text != nullptr && text->empty())) continue;
-        in.outgoing.push_back(ResolveOutgoing(r.ghl, v, item.location));
-      }
+    if (!in.ext->canonical || !in.ext->errors.empty()) {
+      in.ext_source = connector_->Describe();  // for the dead letter's log line
+      return in;
     }
+    if (!in.ext->wait.empty()) return in;
   }
-  // A link with one side only that now sees the other: the create still pending there.
   const Link* link = in.link ? &*in.link : nullptr;
+  // Only the references the merge writes outside count (Decide).
+  if (in.ghl) in.outgoing = ResolveOutgoing(*in.ghl, link, item.location);
+  // A link with one side only that now sees the other: the create still pending there.
   if (link != nullptr && in.ghl && in.ext &&
       link->ghl_id.has_value() != link->ext_key.has_value()) {
     auto job = store_.PendingJob(link->id, link->ghl_id ? Target::kExternal : Target::kGhl);

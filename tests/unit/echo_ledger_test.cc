@@ -94,6 +94,14 @@ TEST_P(EchoLedgerCase, Decides) {
     ledger.Remember(1, {{"f", S(w.value)}}, w.at_ms, w.date_updated_ms);
   const Fields base{{"f", S(c.base)}};
   Fields ghl{{"f", S(c.incoming)}};
+  // Asked without changing the ledger (the decider's way): the same answer, nothing dropped.
+  const size_t size = ledger.size();
+  const Fields echoes = ledger.Echoes(1, base, ghl, c.record_updated_ms, c.now_ms);
+  EXPECT_EQ(ledger.size(), size) << c.name;
+  EXPECT_EQ(mapping::ToJson(echoes), std::string(c.incoming) != c.expected
+                                         ? mapping::ToJson(Fields{{"f", S(c.expected)}})
+                                         : "{}")
+      << c.name;
   const bool suppressed = ledger.Suppress(1, base, ghl, c.record_updated_ms, c.now_ms);
   EXPECT_EQ(mapping::ToJson(ghl.at("f")), mapping::ToJson(S(c.expected))) << c.name;
   EXPECT_EQ(suppressed, std::string(c.incoming) != c.expected) << c.name;
