@@ -119,8 +119,9 @@ class Connector {
   // present, endpoint answering)? The message says what to fix.
   virtual Result<void> Health() = 0;
 
-  // For a create (an upsert with an empty key) that was attempted before and whose answer
-  // was lost (a timeout, a reset, a 5xx after the source applied it, a crash with the call
+  // For a create (an upsert of a row not linked yet: its key empty, or one the source may
+  // not have used, as an API that assigns its own ids) that was attempted before and whose
+  // answer was lost (a timeout, a reset, a 5xx after the source applied it, a crash with the call
   // in flight): the row that attempt made, found by what `op` writes, so that the caller
   // records it instead of creating a second one. The result:
   //   kOk, key set        found: the row's key (and version, where known)

@@ -471,22 +471,27 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
   std::vector<std::string> found(sent.size());
   // ---- REST creates whose answer was lost (connectors/rest; Connector::FindCreated) ----
   // Every op carries its job's idempotency key (an API that honours one deduplicates a
-  // create sent again). A create attempted before, whose key the connector assigns, may
-  // have made its row with the answer lost: the connector looks for it by what it wrote.
-  // Found: its key is the op's, so the read-back below compares it and a write updates it
-  // instead of making a second row. Not to be told (kRetry, kFatal): settled as such.
+  // create sent again). A create attempted before may have made its row with the answer
+  // lost, under a key the API assigned (not the op's, which the API may ignore): when the
+  // op's own key finds nothing, the connector looks for the row by what it wrote. Found:
+  // its key is the op's, so the read-back below compares it and a write updates it instead
+  // of making a second row. Not to be told (kRetry, kFatal): settled as such.
   for (size_t i = 0; i < sent.size(); ++i) {
     ops[i].idempotency_key = sent[i]->idempotency_key;
-    if (ops[i].kind == connectors::WriteOp::Kind::kDelete || !ops[i].key.empty() ||
-        sent[i]->attempts == 0) {
-      continue;
+    if (ops[i].kind == connectors::WriteOp::Kind::kDelete || sent[i]->attempts == 0) continue;
+    auto link = store_.LinkById(sent[i]->link_id);
+    if (!link.ok()) return link.error();
+    if (!link->has_value() || (**link).ext_key) continue;  // not a create
+    if (!ops[i].key.empty()) {
+      auto row = connector_->Get(ops[i].key);
+      if (row.ok() && row->has_value()) continue;  // made under the op's key
     }
     connectors::WriteResult made = connector_->FindCreated(ops[i]);
-    if (made.outcome == connectors::Outcome::kOk) {
-      ops[i].key = made.key;
-    } else {
+    if (made.outcome != connectors::Outcome::kOk) {
       seen[i] = Seen::kUnknown;
       results[i] = {made.outcome, "an earlier attempt may have created the row: " + made.message};
+    } else if (!made.key.empty()) {
+      ops[i].key = made.key;
     }
   }
   // ---- end of REST creates whose answer was lost ----

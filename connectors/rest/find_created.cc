@@ -39,7 +39,7 @@ WriteResult RestConnector::FindCreated(const WriteOp& op) {
   const ListOptions& list = options_.resource.list;
   // Without `match` a create is sent again: the API recognises it by its idempotency key,
   // or the configuration accepted duplicates (create.allow_duplicates).
-  if (create.match.empty() || !op.key.empty()) return {Outcome::kOk, "", "", ""};
+  if (create.match.empty()) return {Outcome::kOk, "", "", ""};
   const std::string value = MatchValue(op);
   if (value.empty()) {
     if (!options_.connection.idempotency_header.empty()) return {Outcome::kOk, "", "", ""};

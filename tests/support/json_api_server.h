@@ -6,10 +6,10 @@
 //                                and `email=<address>` (items with that email)
 //   GET    /customers/{id}       one item, or 404
 //   POST   /customers            create: 201 with the item and a Location header; the id
-//                                is assigned ("1", "2", ...) unless the body brings one
-//                                (409 if taken). With Options::idempotency_header, a
-//                                create whose header value was seen before is not made
-//                                again: the first one's answer is given again
+//                                is assigned ("1", "2", ...) unless the body brings one (409
+//                                if taken) and Options::assign_ids is false. With
+//                                Options::idempotency_header, a create whose header value was seen
+//                                before is not made again: the first one's answer is given again
 //   PUT    /customers/{id}       replace (id and updated_at kept/set); PATCH merges members
 //   DELETE /customers/{id}       204, or 404
 // Every write sets updated_at from the server's clock, which starts at
@@ -58,6 +58,7 @@ class JsonApiServer {
     bool empty_write_answers = false;  // create/update answer 204 with no body
     int64_t clock_step_ms = 1000;      // how far the clock moves per write
     std::string idempotency_header;    // creates are deduplicated by it; "" = not honoured
+    bool assign_ids = false;           // a create's id is always assigned (the body's ignored)
   };
   // How LoseAnswers loses an answer.
   enum class Loss { kReset, kServerError, kLate };
@@ -333,7 +334,7 @@ class JsonApiServer {
     rapidjson::Document doc;
     if (auto bad = ReadBody(req, doc)) return *bad;
     std::string id;
-    if (doc.HasMember("id") && doc["id"].IsString()) {
+    if (!options_.assign_ids && doc.HasMember("id") && doc["id"].IsString()) {
       id = doc["id"].GetString();
       if (FindLocked(id) != nullptr) return Error(req, Status::conflict, "id " + id + " is taken");
     } else {
