@@ -78,6 +78,9 @@ struct ExtWorld {
   int next_key = 1;
   int64_t echo_writes = 0;
   int64_t writes = 0;
+  // REST: the row each create made, by the op's idempotency key (what FindCreated finds by,
+  // as a REST API's create.match lookup would).
+  std::map<std::string, std::string> created_by;
 };
 
 enum class Side { kGhl, kExt };
@@ -410,6 +413,16 @@ class Sim::Connector final : public connectors::Connector {
     }
     return out;
   }
+  connectors::WriteResult FindCreated(const connectors::WriteOp& op) override {
+    if (!w_.server_keys) return {connectors::Outcome::kOk, "", "", ""};
+    auto it = w_.created_by.find(op.idempotency_key);
+    if (it == w_.created_by.end() || !w_.rows.count(it->second)) {
+      return {connectors::Outcome::kOk, "", "", ""};
+    }
+    sim_.Log("ext: the create of job {} made row {} (FindCreated)", op.idempotency_key, it->second);
+    return {connectors::Outcome::kOk, "", it->second,
+            fmt::format("v{}", w_.rows.at(it->second).version)};
+  }
   Result<void> Health() override { return Ok(); }
   std::string Describe() const override { return "sim:contacts"; }
 
@@ -449,6 +462,7 @@ class Sim::Connector final : public connectors::Connector {
       row.version = w_.next_version++;
       row.updated_ms = sim_.Now();
       sim_.Log("ext create {} {}", key, mapping::ToJson(row.fields));
+      if (!op.idempotency_key.empty()) w_.created_by[op.idempotency_key] = key;
       auto [ins, _] = w_.rows.emplace(key, std::move(row));
       return {connectors::Outcome::kOk, "", key, fmt::format("v{}", ins->second.version)};
     }
@@ -494,17 +508,27 @@ bool Sim::Setup() {
   ext_.server_keys = Wl(0.35);
   ext_.soft_column = deletes_ == mapping::DeletePolicy::kSoft ? "deleted" : "";
   lag_ms_ = Wl(0.25) ? 0 : WlInt(100, 3000);
-  if (opt_.records < 0) opt_.records = WlInt(8, 14);
-  if (opt_.rounds < 0) opt_.rounds = WlInt(2, 4);
+  // Every draw is made whatever the options say, so that a run with fewer records, rounds
+  // or fault kinds (shrinking, or a replay of a shrunk run) keeps the rest of the stream.
+  const int records = WlInt(8, 14);
+  const int rounds = WlInt(2, 4);
+  const double gw = std::array{0.0, 0.05, 0.15}[static_cast<size_t>(WlInt(0, 2))];
+  const double ext = std::array{0.0, 0.05, 0.15}[static_cast<size_t>(WlInt(0, 2))];
+  const double crash = std::array{0.0, 0.02, 0.05}[static_cast<size_t>(WlInt(0, 2))];
+  const double drop = std::array{0.0, 0.1, 0.3}[static_cast<size_t>(WlInt(0, 2))];
+  const double dup = std::array{0.0, 0.1}[static_cast<size_t>(WlInt(0, 1))];
+  const int64_t delay = std::array{0, 2000, 8000}[static_cast<size_t>(WlInt(0, 2))];
+  if (opt_.records < 0) opt_.records = records;
+  if (opt_.rounds < 0) opt_.rounds = rounds;
   if (opt_.faults) {
-    gw_fault_ = std::array{0.0, 0.05, 0.15}[static_cast<size_t>(WlInt(0, 2))];
-    ext_fault_ = std::array{0.0, 0.05, 0.15}[static_cast<size_t>(WlInt(0, 2))];
+    gw_fault_ = gw;
+    ext_fault_ = ext;
   }
-  if (opt_.crashes) crash_rate_ = std::array{0.0, 0.02, 0.05}[static_cast<size_t>(WlInt(0, 2))];
+  if (opt_.crashes) crash_rate_ = crash;
   if (opt_.webhook_faults) {
-    hook_drop_ = std::array{0.0, 0.1, 0.3}[static_cast<size_t>(WlInt(0, 2))];
-    hook_dup_ = std::array{0.0, 0.1}[static_cast<size_t>(WlInt(0, 1))];
-    hook_delay_max_ = std::array{0, 2000, 8000}[static_cast<size_t>(WlInt(0, 2))];
+    hook_drop_ = drop;
+    hook_dup_ = dup;
+    hook_delay_max_ = delay;
   }
   runner_options_.seed = opt_.seed * 31 + 1;
   runner_options_.backoff_max_ms = 30'000;
@@ -838,7 +862,8 @@ void Sim::Round(int round, bool last) {
       p.email = fmt::format("p{}@sim.test", p.n);
       std::map<std::string, std::string> g, e;
       for (const auto& [f, _] : kFields) g[f] = e[f] = NewValue(f, {});
-      const int place = WlInt(0, 3);  // ghl only, ext only, both equal, both different
+      int place = WlInt(0, 3);  // ghl only, ext only, both equal, both different
+      if (!opt_.unlinked_pairs) place %= 2;
       if (place == 3) {
         for (const auto& [f, _] : kFields) {
           if (Wl(0.6)) e[f] = NewValue(f, {g[f]});
@@ -913,7 +938,8 @@ void Sim::Round(int round, bool last) {
       p.email = fmt::format("p{}@sim.test", p.n);
       std::map<std::string, std::string> g, e;
       for (const auto& [f, _] : kFields) g[f] = e[f] = NewValue(f, {});
-      const int place = WlInt(0, 2);  // ghl, ext, both (some fields different)
+      int place = WlInt(0, 2);  // ghl, ext, both (some fields different)
+      if (!opt_.unlinked_pairs) place %= 2;
       for (const auto& [f, _] : kFields) {
         if (place == 2 && Wl(0.5)) e[f] = NewValue(f, {g[f]});
         if (place == 0) p.want[f] = {g[f]};
@@ -983,7 +1009,12 @@ void Sim::Round(int round, bool last) {
 
   Log("-- round {} ({} gaps) --", round, gaps);
   for (int gap = 0; gap < gaps && result_.ok; ++gap) {
-    for (auto& action : at(gap)) action();
+    for (auto& action : at(gap)) {
+      // Users take a moment between two edits: no two changes share a millisecond (GHL's
+      // timestamps could not order them).
+      Advance(WlInt(1, 50));
+      action();
+    }
     const int steps = round == 0 && gap == 0 ? 1 : FrInt(1, 3);
     for (int s = 0; s < steps && result_.ok; ++s) Step();
   }

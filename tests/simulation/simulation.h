@@ -66,6 +66,9 @@ struct SimOptions {
   bool faults = true;  // transport faults on both sides
   bool webhook_faults = true;
   bool crashes = true;
+  // Records on both sides before they are linked (round 0 and creates on both sides at once:
+  // first-time matching by email). Off masks that whole class of bugs to see the others.
+  bool unlinked_pairs = true;
   bool verbose = false;  // log every step (and spdlog at debug) to stderr
 };
 
