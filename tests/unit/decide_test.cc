@@ -52,10 +52,11 @@ std::shared_ptr<const mapping::Mapping> Compile(const std::string& head, bool fi
   if (head.find("deletes: soft") != std::string::npos) {
     yaml += "soft_delete: {tag: deleted, column: is_deleted}\n";
   }
-  yaml +=
-      "fields:\n"
-      "  - {ghl: firstName, external: first_name}\n"
-      "  - {ghl: email, external: email}\n";
+  // With `conflict: owner`, firstName belongs to the external side and email to GHL.
+  const bool owners = head.find("conflict: owner") != std::string::npos;
+  yaml += std::string("fields:\n") + "  - {ghl: firstName, external: first_name" +
+          (owners ? ", owner: external" : "") + "}\n" + "  - {ghl: email, external: email" +
+          (owners ? ", owner: ghl" : "") + "}\n";
   if (field_directions) {
     yaml +=
         "  - {ghl: companyName, external: company, direction: to_ghl}\n"
@@ -238,6 +239,14 @@ std::vector<Case> Cases() {
              .Ext({{"firstName", S("E")}, {"email", S("a@x")}}, 200);
        },
        R"(update external firstName="G" | jobs: external upsert | conflicts: firstName->ghl)"},
+      {"conflict, owner: the field's owner (external) wins", "key: customer_id\nconflict: owner\n",
+       [](World& w) {
+         w.Link(kAnn)
+             .Ghl({{"firstName", S("G")}, {"email", S("g@x")}}, 300)
+             .Ext({{"firstName", S("E")}, {"email", S("e@x")}}, 200);
+       },
+       R"(update ghl firstName="E" (after a conflict); update external email="g@x" | jobs: ghl )"
+       R"(upsert external upsert | conflicts: firstName->external email->ghl)"},
       {"delete outside, propagate: deleted in GHL", kBoth,
        [](World& w) {
          w.Link(kAnn).Ghl(kAnn);
