@@ -130,6 +130,7 @@ Decided Decider::Run() {
     if (std::string wait = WriteOutside(); !wait.empty()) return Waiting(wait);
   }
   if (out_.decisions.empty()) NothingToDo();
+  if (in_.pending_unsent) out_.cancel_pending = had_ghl_ ? Target::kExternal : Target::kGhl;
   out_.link = link_;
   return std::move(out_);
 }
@@ -242,6 +243,7 @@ void Decider::ReadGhl() {
 // later change that flows). Other fields take what the side holds.
 void Decider::CreatedBase() {
   if (!known_ || was_paired_ || !ghl_ || !external_ || !(had_ghl_ || had_ext_)) return;
+  if (in_.pending_unsent) return;  // not our record: a first link, no base
   created_ = had_ghl_ ? *external_ : *ghl_;
   if (in_.pending_create) {
     for (const auto& [field, value] : *in_.pending_create) (*created_)[field] = value;

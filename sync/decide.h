@@ -101,6 +101,10 @@ struct DecideInput {
   // The canonical fields of the create still pending for the side the link lacks (the
   // outbox's upsert job); nullopt when there is none.
   std::optional<Fields> pending_create;
+  // The link has one side only and now sees the other, while its create there was never
+  // sent (no attempt): that record is not ours but was there before. It is merged as a
+  // first link (no base), and the create must not go out (Decided::cancel_pending).
+  bool pending_unsent = false;
   const EchoLedger* ledger = nullptr;  // nullptr: no write remembered
   ghl_client::Lane lane = ghl_client::Lane::kReconcile;
   int64_t now_ms = 0;
@@ -126,6 +130,9 @@ struct Decided {
   // again on the next pass.
   std::string wait;
   bool echo_suppressed = false;  // the ledger took values of the GHL record as echoes
+  // A create never sent that is to be dropped (DecideInput::pending_unsent) unless a job of
+  // this decision for the same side replaces it.
+  std::optional<Target> cancel_pending;
   std::vector<DecideLog> logs;
 };
 

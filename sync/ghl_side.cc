@@ -340,6 +340,11 @@ WriteAnswer GhlSide::ReadAnswer(const Write& w, const ApiResult& r) const {
       du != record->MemberEnd() && du->value.IsString()) {
     a.date_updated = du->value.GetString();
   }
+  if (const auto* index = Index(w.location_id)) {
+    if (auto parsed = FromGhl(*record, object_, wanted_, *index, /*partial=*/true); parsed.ok()) {
+      a.record = std::move(parsed.value());
+    }
+  }
   if (auto created = doc->FindMember("new"); w.ghl_id.empty() && object_ == GhlObject::kContacts &&
                                              created != doc->MemberEnd() &&
                                              created->value.IsBool()) {

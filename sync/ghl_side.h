@@ -44,6 +44,9 @@ struct WriteAnswer {
   // A contact create (an upsert) that GHL matched to a contact it already had ("new":
   // false): the write went over that contact's values.
   bool matched_existing = false;
+  // The record as GHL answered it after the write (partial: fields the answer lacks are
+  // `unknown`), when it did.
+  std::optional<GhlRecord> record;
 };
 
 class GhlSide {

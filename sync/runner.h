@@ -180,10 +180,11 @@ class SyncRunner {
   struct Pending {
     std::map<std::string, int64_t> ghl_by_match;  // CreateKeys -> link
     std::map<std::string, int64_t> ext_by_key;    // external key -> link
+    std::map<std::string, int64_t> ext_by_match;  // CreateKeys of an external create -> link
   };
   Result<Pending> LoadPending();
   Result<std::optional<Link>> PendingLink(const Pending& pending, const GhlRecord* ghl,
-                                          const std::string* ext_key);
+                                          const connectors::Row* ext);
   // The echo ledger (EchoLedger), with the write's GHL dateUpdated (ISO); the decider asks
   // it (EchoLedger::Echoes).
   void RememberWrite(int64_t link_id, const mapping::Fields& written,
@@ -208,10 +209,13 @@ class SyncRunner {
   // The link other than `link_id` that already holds `id` (a GHL id or an external key, by
   // `side`) in this sync, if any: recording `id` on `link_id` would link it twice.
   Result<std::optional<Link>> LinkedElsewhere(Target side, const std::string& id, int64_t link_id);
-  // `min_retry_ms`: a retry is not due before this long from now.
+  // `min_retry_ms`: a retry is not due before this long from now. `sent`: false when the
+  // write did not go out (its read-back failed first): a retry then does not count as an
+  // attempt that may have been made.
   Result<void> Settle(const Job& job, connectors::Outcome outcome, const std::string& error,
                       const std::string& body, const std::string& trace_id,
-                      const std::function<Result<void>(Link&)>& on_ok, int64_t min_retry_ms = 0);
+                      const std::function<Result<void>(Link&)>& on_ok, int64_t min_retry_ms = 0,
+                      bool sent = true);
   // The audit row of a write that succeeded (inside Settle's transaction).
   Result<void> RecordAudit(const Job& job, const Link& link, const char* action,
                            const std::string& trace_id, int64_t now);

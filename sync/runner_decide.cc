@@ -142,8 +142,10 @@ DecideInput SyncRunner::Resolve(const Item& item, Lane lane) {
       link->ghl_id.has_value() != link->ext_key.has_value()) {
     auto job = store_.PendingJob(link->id, link->ghl_id ? Target::kExternal : Target::kGhl);
     ParsedPayload p;
-    if (job.ok() && job->has_value() && (**job).op == "upsert" &&
-        ParsePayload((**job).payload, &p)) {
+    if (job.ok() && job->has_value() && (**job).op == "upsert" && (**job).attempts == 0) {
+      in.pending_unsent = true;
+    } else if (job.ok() && job->has_value() && (**job).op == "upsert" &&
+               ParsePayload((**job).payload, &p)) {
       in.pending_create = std::move(p.canonical);
     }
   }
@@ -169,6 +171,7 @@ SyncRunner::Outcome SyncRunner::Decide(Item& item, Lane lane) {
   out.decisions = std::move(decided.decisions);
   out.deletes = decided.deletes;
   out.wait = std::move(decided.wait);
+  out.cancel_pending = decided.cancel_pending;
   return out;
 }
 

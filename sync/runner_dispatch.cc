@@ -112,7 +112,7 @@ Result<void> SyncRunner::Settle(const Job& job, connectors::Outcome outcome,
                                 const std::string& error, const std::string& body,
                                 const std::string& trace_id,
                                 const std::function<Result<void>(Link&)>& on_ok,
-                                int64_t min_retry_ms) {
+                                int64_t min_retry_ms, bool sent) {
   const int64_t now = NowMs();
   if (outcome == connectors::Outcome::kOk) {
     auto link = store_.LinkById(job.link_id);
@@ -141,13 +141,13 @@ Result<void> SyncRunner::Settle(const Job& job, connectors::Outcome outcome,
     return Ok();
   }
   if (outcome == connectors::Outcome::kRetry) {
-    const int attempts = job.attempts + 1;
-    if (attempts == 1 || attempts % 10 == 0) {
+    const int attempts = job.attempts + (sent ? 1 : 0);
+    if (job.attempts == 0 || (job.attempts + 1) % 10 == 0) {
       spdlog::warn("sync {}: {} write for link {} failed (attempt {}), retrying: {}", name(),
-                   ToString(job.target), job.link_id, attempts, error);
+                   ToString(job.target), job.link_id, job.attempts + 1, error);
     }
     return store_.Reschedule(job.id, job.idempotency_key, attempts,
-                             now + std::max(Backoff(attempts), min_retry_ms), error);
+                             now + std::max(Backoff(job.attempts + 1), min_retry_ms), error);
   }
   spdlog::error(
       "sync {}: {} write for link {} refused: {}; sent to the dead-letter queue "
@@ -409,7 +409,25 @@ Result<void> SyncRunner::DispatchGhl(std::vector<Job>& jobs) {
               l.ghl_id = a.id;
             }
             for (const auto& [field, value] : p.canonical) l.base[field] = value;
+            // The version GHL answered is ours, unless the answer shows a field we did
+            // not write that differs from the base: someone changed the record between
+            // the decision and the write. Then the record is read again (its version
+            // unknown: a webhook reads it from GHL too) and that change flows.
             if (!a.date_updated.empty()) l.ghl_version = a.date_updated;
+            if (!writes[i].ghl_id.empty() && a.record) {
+              for (const auto& [field, value] : a.record->fields) {
+                if (p.canonical.count(field) > 0 ||
+                    std::find(a.record->unknown.begin(), a.record->unknown.end(), field) !=
+                        a.record->unknown.end()) {
+                  continue;
+                }
+                auto b = l.base.find(field);
+                if (b != l.base.end() && !mapping::Equal(b->second, value)) {
+                  l.ghl_version.clear();
+                  break;
+                }
+              }
+            }
             RememberWrite(l.id, p.canonical, a.date_updated);
             if (a.matched_existing) {
               // Created there between the lookup and the create: GHL's upsert wrote over it.
@@ -422,7 +440,7 @@ Result<void> SyncRunner::DispatchGhl(std::vector<Job>& jobs) {
             }
             return Ok();
           },
-          settle_ms);
+          settle_ms, seen[i] != Seen::kUnknown);
       if (!r.ok()) return r;
     }
     return Ok();
@@ -601,7 +619,8 @@ Result<void> SyncRunner::DispatchExternal(std::vector<Job>& jobs) {
             for (const auto& [field, value] : p.canonical) l.base[field] = value;
             l.ext_version = w.version;
             return Ok();
-          });
+          },
+          0, seen[i] != Seen::kUnknown);
       if (!r.ok()) return r;
     }
     return Ok();

@@ -46,6 +46,7 @@ struct SyncRunner::Outcome {
   // Set when a reference is not linked yet: nothing is decided, the record is read again
   // on the next pass (the pass holds its cursors).
   std::string wait;
+  std::optional<Target> cancel_pending;  // Decided::cancel_pending
 };
 
 namespace runner_internal {

@@ -58,6 +58,11 @@ Result<SyncRunner::Pending> SyncRunner::LoadPending() {
     if (!ParsePayload(c.payload, &p)) continue;
     if (c.target == Target::kExternal) {
       if (!p.key.empty()) out.ext_by_key[p.key] = c.link_id;
+      // A connector that assigns its own keys (a REST API) gives the row another key than
+      // the create asked for: it is known by what the create wrote.
+      for (const auto& key : CreateKeys(mapping_->spec(), p.canonical)) {
+        out.ext_by_match[key] = c.link_id;
+      }
       continue;
     }
     for (const auto& key : CreateKeys(mapping_->spec(), p.canonical)) {
@@ -68,11 +73,23 @@ Result<SyncRunner::Pending> SyncRunner::LoadPending() {
 }
 
 Result<std::optional<Link>> SyncRunner::PendingLink(const Pending& pending, const GhlRecord* ghl,
-                                                    const std::string* ext_key) {
+                                                    const Row* ext) {
   int64_t id = 0;
-  if (ext_key != nullptr) {
-    auto it = pending.ext_by_key.find(*ext_key);
+  if (ext != nullptr) {
+    auto it = pending.ext_by_key.find(ext->key);
     if (it != pending.ext_by_key.end()) id = it->second;
+    if (id == 0 && !pending.ext_by_match.empty()) {
+      auto canonical = mapping_->ToCanonical(ext->fields);
+      if (canonical.ok()) {
+        for (const auto& key : CreateKeys(mapping_->spec(), *canonical.value)) {
+          auto m = pending.ext_by_match.find(key);
+          if (m != pending.ext_by_match.end()) {
+            id = m->second;
+            break;
+          }
+        }
+      }
+    }
   }
   if (ghl != nullptr) {
     for (const auto& key : CreateKeys(mapping_->spec(), ghl->fields)) {
@@ -187,7 +204,7 @@ Result<void> SyncRunner::Collect(std::vector<Item>& items, PassReport& report, b
       Result<std::optional<Link>> link = std::optional<Link>();
       if (side != linked.end()) link = store_.LinkByExtKey(sync, row.key);
       if (!link.ok()) return link.error();
-      if (!link->has_value()) link = PendingLink(pending.value(), nullptr, &row.key);
+      if (!link->has_value()) link = PendingLink(pending.value(), nullptr, &row);
       if (!link.ok()) return link.error();
       if (link->has_value() && (**link).ext_version == row.version) {
         // Unchanged (or our own write); still needed when GHL changed the record.
@@ -277,11 +294,17 @@ Result<void> SyncRunner::Collect(std::vector<Item>& items, PassReport& report, b
 
 Result<void> SyncRunner::FillMissing(std::vector<Item>& items, PassReport& report, Lane lane,
                                      bool complete) {
-  // GHL side of linked records that changed only outside: fetched concurrently.
+  // GHL side of linked records that changed only outside: fetched concurrently. Also of
+  // those that changed on both sides as far as the poll tells: GHL's search lags, so the
+  // record it listed may be older than GHL's, and a write decided on it could go over a
+  // newer change unseen. Those are read by id (which does not lag) before deciding.
   std::map<std::string, std::vector<size_t>> fetch;  // location -> items
   for (size_t i = 0; i < items.size(); ++i) {
     const Item& it = items[i];
-    if (it.link && it.link->ghl_id && !it.ghl && !it.ghl_deleted) {
+    if (!it.link || !it.link->ghl_id) continue;
+    const bool both =
+        it.ghl && it.ghl_from_poll && it.ext && it.ext->version != it.link->ext_version;
+    if ((!it.ghl && !it.ghl_deleted) || both) {
       fetch[it.location].push_back(i);
     }
   }
@@ -492,6 +515,12 @@ Result<void> SyncRunner::Commit(std::vector<Outcome>& outcomes,
         }
         o.link.id = **id;
         if (yielding_) saved_while_passing_.insert(o.link.id);
+        if (o.cancel_pending && std::none_of(o.jobs.begin(), o.jobs.end(), [&](const Job& j) {
+              return j.target == *o.cancel_pending;
+            })) {
+          // A create never sent for a record that turned out to be there already.
+          if (auto r = store_.DropPendingJob(o.link.id, *o.cancel_pending); !r.ok()) return r;
+        }
         for (Job& job : o.jobs) {
           job.sync = name();
           job.link_id = o.link.id;
@@ -680,20 +709,26 @@ Result<void> SyncRunner::OnGhlRecord(const std::string& location_id, const rapid
   if (deleted) {
     if (!item.link) return store_.Transaction(also);  // never linked: nothing to do
     item.ghl_deleted = true;
-  } else if (retried && !item.link) {
+  } else if ((retried && !item.link) || (item.link && item.link->ghl_version.empty())) {
     // A webhook tried again is old news, and its record is not linked: GHL may have deleted
     // it since (its delete webhook then found nothing to do), and creating it now would
-    // bring back what GHL no longer has. The record is read from GHL, not the payload.
+    // bring back what GHL no longer has. A linked record whose version is not known (it is
+    // to be read again: SyncRunner::ReadAgainLater) cannot tell a delayed payload from a
+    // new one. Either way the record is read from GHL, not the payload.
     auto fetched = ghl_.Fetch(location_id, {id}, Lane::kRealtime);
     if (fetched[0].state == Fetched::State::kFailed) {
       return Error{"reading GHL record " + id + ": " + fetched[0].error};
     }
-    if (fetched[0].state == Fetched::State::kNotFound) {
+    if (fetched[0].state == Fetched::State::kNotFound && !item.link) {
       spdlog::info("sync {}: webhook for GHL {}: the record is gone from GHL since; nothing to do",
                    name(), id);
       return store_.Transaction(also);
     }
-    item.ghl = std::move(fetched[0].record);
+    if (fetched[0].state == Fetched::State::kNotFound) {
+      item.ghl_deleted = true;
+    } else {
+      item.ghl = std::move(fetched[0].record);
+    }
   } else {
     auto parsed = ghl_.Parse(location_id, record, /*partial=*/true);
     if (!parsed.ok()) return parsed.error();
@@ -709,7 +744,29 @@ Result<void> SyncRunner::OnGhlRecord(const std::string& location_id, const rapid
       if (!owner.ok()) return owner.error();
       item.link = std::move(owner.value());
     }
+    if (!item.link && !mapping_->spec().match.empty()) {
+      // Before the first complete scan the external side may have this record's partner,
+      // not linked yet: a row made from the webhook would be a second one. The first pass
+      // pairs them by the match keys (its poll brings this record too).
+      auto scanned = store_.Cursor(name(), kConnectorCursor);
+      if (!scanned.ok()) return scanned.error();
+      if (!scanned->has_value()) {
+        spdlog::debug("sync {}: webhook for GHL {}: left to the first pass, which pairs it", name(),
+                      id);
+        return store_.Transaction(also);
+      }
+    }
     if (item.link) {
+      // Older than what is known of the record (a delayed or repeated webhook): it brings
+      // nothing new, and what it held was decided when the newer state was seen (a write
+      // in flight may still be settling that: deciding again from the base could undo it).
+      const auto seen_at = ParseIsoMs(item.ghl->date_updated);
+      const auto known_at = ParseIsoMs(item.link->ghl_version);
+      if (seen_at && known_at && *seen_at < *known_at) {
+        spdlog::debug("sync {}: webhook for GHL {}: older than what is known of it; nothing to do",
+                      name(), id);
+        return store_.Transaction(also);
+      }
       // Fields the payload does not carry keep their base value.
       for (const auto& name : item.ghl->unknown) {
         auto b = item.link->base.find(name);

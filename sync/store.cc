@@ -375,7 +375,7 @@ Result<int64_t> SyncStore::Enqueue(const Job& job) {
             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, '', ?9)"
             " ON CONFLICT (link_id, target) DO UPDATE SET op = excluded.op,"
             " payload_json = excluded.payload_json, idempotency_key = excluded.idempotency_key,"
-            " lane = excluded.lane, attempts = 0, next_attempt_at = excluded.next_attempt_at,"
+            " lane = excluded.lane, next_attempt_at = excluded.next_attempt_at,"
             " last_error = '' RETURNING id",
             {job.sync, job.link_id, ToString(job.target), job.op, job.payload, job.idempotency_key,
              int64_t{job.lane}, job.next_attempt_at, job.created_at}));
@@ -440,6 +440,11 @@ Result<std::optional<Job>> SyncStore::PendingJob(int64_t link_id, Target target)
             fmt::format("SELECT {} FROM outbox WHERE link_id = ?1 AND target = ?2", kJobColumns),
             {link_id, ToString(target)}),
       &ReadJob);
+}
+
+Result<void> SyncStore::DropPendingJob(int64_t link_id, Target target) {
+  return RunAll(Bound(db_, "DELETE FROM outbox WHERE link_id = ?1 AND target = ?2",
+                      {link_id, ToString(target)}));
 }
 
 Result<void> SyncStore::MarkAttempt(int64_t job_id, const std::string& idempotency_key,

@@ -195,6 +195,9 @@ class SyncStore {
   Result<std::optional<Job>> PendingJob(int64_t link_id, Target target);
   // Counts an attempt of a job that still carries `idempotency_key`, before its write is
   // sent: after a crash, a job with attempts > 0 may have been carried out already.
+  // Deletes the outbox job of `link_id` for `target`, if any (a create never sent whose
+  // record turned out to be there already).
+  Result<void> DropPendingJob(int64_t link_id, Target target);
   // `not_before`: the job is not due again before this time (0: its due time stays).
   Result<void> MarkAttempt(int64_t job_id, const std::string& idempotency_key,
                            int64_t not_before = 0);
