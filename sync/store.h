@@ -171,7 +171,8 @@ class SyncStore {
 
   // ---- outbox ----
   // Enqueues a job, or replaces the pending job of the same (link, target): its op,
-  // payload, key and lane become the new ones, attempts reset, due at `job.next_attempt_at`.
+  // payload, key and lane become the new ones, due at `job.next_attempt_at`; attempts are
+  // kept (an earlier attempt may have been made: the new job is read back first too).
   // Returns the job id.
   Result<int64_t> Enqueue(const Job& job);
   // Jobs of `sync` ("" = every sync) due at `now`, oldest first, at most `limit`.

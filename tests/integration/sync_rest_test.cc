@@ -28,12 +28,11 @@ std::string Hits(const JsonApiServer& api) {
 
 class SyncRestLostAnswerTest : public ::testing::TestWithParam<LostCase> {};
 
-// DISABLED: fails today, and not in the dispatcher. The retry finds the item the lost
-// create made (the GET by email is made), but the poll before it (poll_interval 1s, the
-// outbox backoff 1-2 s) sees that item as a new external row, links it to the GHL contact
-// through a second link (GHL has the contact already), and the two links end with a
-// second POST: 2 items. The pass must not take an unlinked row for new while a create
-// job of the link whose fields it matches awaits its read-back (runner_pass / decide).
+// DISABLED: fails today. The poll may see the lost create's item before the retry does;
+// a pending create is now known by its match keys too (SyncRunner::LoadPending), so the
+// item joins its link and no second item is made, but the GHL contact's later change does
+// not reach the item within 30 s (the retry's read-back takes the item for changed since
+// the write was decided and both sides are read again; not yet traced further).
 TEST_P(SyncRestLostAnswerTest, DISABLED_ACreateWhoseAnswerIsLostMakesOneItemAndIsLinked) {
   // An API that assigns ids: the daemon's create (PATCH /customers/<GHL id>, 404, then a
   // POST with that id) makes an item under another key, which the op's key cannot find.
@@ -55,27 +54,15 @@ TEST_P(SyncRestLostAnswerTest, DISABLED_ACreateWhoseAnswerIsLostMakesOneItemAndI
 
   auto daemon = h.StartDaemon();
   ASSERT_TRUE(SyncHarness::Eventually([&] { return api.size() >= 1; }, 30s)) << daemon->Log();
-  // The GHL contact's next change reaches the item the lost create made: it is linked.
-  ASSERT_TRUE(SyncHarness::Eventually(
-      [&] {
-        for (const auto& hit : api.hits()) {
-          if (hit.method == "GET" &&
-              hit.target.find("email=ada%40example.com") != std::string::npos) {
-            return true;
-          }
-        }
-        return false;
-      },
-      30s))
-      << "the retry did not look for the create first\n"
-      << Hits(api) << daemon->Log();
+  // The GHL contact's next change reaches the item the lost create made: it is linked
+  // (by the retry's look-up by email, or by the poll that saw the item first).
   h.UpdateContact(id, R"("firstName":"Ada L")");
   EXPECT_TRUE(SyncHarness::Eventually(
       [&] { return api.Item("1").find(R"("first_name":"Ada L")") != std::string::npos; }, 30s))
       << api.Item("1") << "\n"
       << daemon->Log();
   std::this_thread::sleep_for(3s);  // a few more passes and polls
-  EXPECT_EQ(api.size(), 1u) << "a second item was created";
+  EXPECT_EQ(api.size(), 1u) << "a second item was created\n" << Hits(api);
   EXPECT_EQ(api.creates(), 1);
   EXPECT_EQ(h.Ghl().size(), 1u) << "the orphan item made a second GHL contact";
   int posts = 0;
